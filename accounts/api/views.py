@@ -1,0 +1,79 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenRefreshView
+
+from accounts import selectors, services
+
+from . import serializers as s
+
+
+class RegisterView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=s.RegisterInputSerializer, responses={201: s.UserOutputSerializer}, tags=["auth"])
+    def post(self, request):
+        data = s.RegisterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        return Response(s.UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=s.LoginInputSerializer, responses={200: s.TokenPairOutputSerializer}, tags=["auth"])
+    def post(self, request):
+        data = s.LoginInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.user_login(**data.validated_data))
+
+
+class RefreshView(TokenRefreshView):
+    """Exchange a refresh token for a new access token."""
+
+    authentication_classes: list = []
+
+
+RefreshView = extend_schema(tags=["auth"])(RefreshView)
+
+
+class MeView(APIView):
+    required_scopes = {"GET": "identity"}
+
+    @extend_schema(responses=s.UserOutputSerializer, tags=["auth"])
+    def get(self, request):
+        return Response(s.UserOutputSerializer(request.user).data)
+
+    @extend_schema(request=s.UserUpdateInputSerializer, responses=s.UserOutputSerializer, tags=["auth"])
+    def patch(self, request):
+        data = s.UserUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, **data.validated_data)
+        return Response(s.UserOutputSerializer(user).data)
+
+
+class ApiKeyListCreateView(APIView):
+    @extend_schema(responses=s.ApiKeyOutputSerializer(many=True), tags=["auth"])
+    def get(self, request):
+        keys = selectors.api_key_list(user=request.user)
+        return Response(s.ApiKeyOutputSerializer(keys, many=True).data)
+
+    @extend_schema(request=s.ApiKeyCreateInputSerializer, responses={201: s.ApiKeyCreatedOutputSerializer}, tags=["auth"])
+    def post(self, request):
+        data = s.ApiKeyCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, raw_key = services.api_key_create(user=request.user, **data.validated_data)
+        key.key = raw_key
+        return Response(s.ApiKeyCreatedOutputSerializer(key).data, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyRevokeView(APIView):
+    @extend_schema(responses={204: None}, tags=["auth"])
+    def delete(self, request, key_id):
+        services.api_key_revoke(user=request.user, key_id=key_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,105 @@
+"""Account writes: registration, tokens and API keys."""
+import hashlib
+import secrets
+
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from autogpt_platform.errors import ApplicationError, FieldError, NotFoundError
+
+from .models import ApiKey, ApiKeyScope, User
+
+API_KEY_PREFIX = "agpt_"
+
+
+class AuthenticationError(ApplicationError):
+    status_code = 401
+    code = "authentication_failed"
+
+
+def user_register(*, email: str, password: str, name: str = "") -> User:
+    email = get_user_model().objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise FieldError("email", "A user with this email address already exists.")
+    try:
+        validate_password(password, user=User(email=email, name=name))
+    except DjangoValidationError as exc:
+        raise ApplicationError(
+            f"password: {' '.join(exc.messages)}",
+            code="validation_error",
+            details={"password": exc.messages},
+        ) from exc
+    return User.objects.create_user(email=email, password=password, name=name)
+
+
+def user_login(*, email: str, password: str) -> dict[str, str]:
+    """Check the credentials and return a JWT access + refresh pair."""
+    user = authenticate(username=email.lower(), password=password)
+    if user is None:
+        # One message for a wrong password and an unknown user: do not reveal which accounts exist.
+        raise AuthenticationError("Email or password is incorrect.", code="invalid_credentials")
+    return token_pair_for(user)
+
+
+def token_pair_for(user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _hash_key(raw_key: str) -> str:
+    # Keys are 256 random bits, so a fast digest is enough: no dictionary attack is possible.
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_create(*, user: User, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+    """Create a key; the raw key is returned once and only its digest is kept."""
+    unknown = sorted(set(scopes) - set(ApiKeyScope.values))
+    if unknown:
+        raise FieldError("scopes", f"Unknown scope(s): {', '.join(unknown)}. Allowed: {', '.join(ApiKeyScope.values)}.")
+    raw_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        user=user,
+        name=name,
+        prefix=raw_key[: len(API_KEY_PREFIX) + 6],
+        key_hash=_hash_key(raw_key),
+        scopes=sorted(set(scopes)),
+    )
+    return key, raw_key
+
+
+def api_key_revoke(*, user: User, key_id) -> ApiKey:
+    key = ApiKey.objects.filter(user=user, id=key_id, revoked_at__isnull=True).first()
+    if key is None:
+        raise NotFoundError("API key not found.")
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    return key
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey:
+    """The active key for a raw key, or AuthenticationError saying why not."""
+    if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) > 200:
+        raise AuthenticationError("API key is malformed.", code="api_key_malformed")
+    key = ApiKey.objects.select_related("user").filter(key_hash=_hash_key(raw_key)).first()
+    if key is None:
+        raise AuthenticationError("API key is not valid.", code="api_key_invalid")
+    if key.is_revoked:
+        raise AuthenticationError("API key has been revoked.", code="api_key_revoked")
+    if not key.user.is_active:
+        raise AuthenticationError("The key's owner is inactive.", code="user_inactive")
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    return key
+
+
+def user_update(*, user: User, name: str | None = None, timezone: str | None = None) -> User:
+    if name is not None:
+        user.name = name
+    if timezone is not None:
+        user.timezone = timezone
+    user.save(update_fields=["name", "timezone"])
+    return user

@@ -1,0 +1,2 @@
+"""WebSocket URL routes (the /ws consumer arrives with live execution updates)."""
+websocket_urlpatterns: list = []

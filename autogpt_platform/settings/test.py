@@ -1,0 +1,12 @@
+"""`make test`: the real PostgreSQL, RabbitMQ, Redis and clamd on 127.0.0.1."""
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autogpt_platform")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+os.environ.setdefault("CLAMAV_REQUIRED", "true")
+
+from .base import *  # noqa: E402,F401,F403
+
+# Hashing cost is not what the tests are about.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

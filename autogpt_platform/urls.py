@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import health
+
+api_v1 = [
+    path("auth/", include("accounts.api.urls")),
+]
+
+urlpatterns = [
+    path("health", health.health, name="health"),
+    path("health/ready", health.health_ready, name="health-ready"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+
+handler400 = "autogpt_platform.exceptions.bad_request_view"
+handler403 = "autogpt_platform.exceptions.permission_denied_view"
+handler404 = "autogpt_platform.exceptions.not_found_view"
+handler500 = "autogpt_platform.exceptions.server_error_view"
