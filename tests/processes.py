@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / "var" / "test-logs"
 
 
-def test_database_url() -> str:
+def child_database_url() -> str:
     """The URL of the database pytest-django created (its NAME is the test_ one by now)."""
     db = settings.DATABASES["default"]
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
@@ -50,7 +50,7 @@ class PlatformProcess:
         self.process = subprocess.Popen(
             args,
             cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **(env or {})},
+            env={**os.environ, "DATABASE_URL": child_database_url(), "PYTHONUNBUFFERED": "1", **(env or {})},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
