@@ -1,4 +1,5 @@
 """DRF authentication: JWT bearer tokens with clear failure reasons, and X-API-Key."""
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication

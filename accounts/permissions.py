@@ -1,4 +1,5 @@
 """Permissions as predicates."""
+
 from rest_framework.permissions import BasePermission
 
 from .models import ApiKey
@@ -19,7 +20,9 @@ class ApiKeyScopes(BasePermission):
             return True
         required = getattr(view, "required_scopes", None)
         if isinstance(required, dict):
-            required = required.get(request.method) or (required.get("GET") if request.method in ("HEAD", "OPTIONS") else None)
+            required = required.get(request.method) or (
+                required.get("GET") if request.method in ("HEAD", "OPTIONS") else None
+            )
         if not required:
             self.message = "API keys cannot be used for this endpoint."
             return False

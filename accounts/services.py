@@ -1,4 +1,5 @@
 """Account writes: registration, tokens and API keys."""
+
 import hashlib
 import secrets
 

@@ -1,4 +1,5 @@
 """ASGI entry point: HTTP (Django, REST, admin) and WebSockets (Channels) on one application."""
+
 import os
 
 from django.core.asgi import get_asgi_application

@@ -1,4 +1,5 @@
 """The beat scheduler: django-celery-beat's DatabaseScheduler, plus a liveness heartbeat."""
+
 import logging
 import time
 

@@ -1,4 +1,5 @@
 """The Celery app: configured from Django settings (namespace CELERY), tasks autodiscovered."""
+
 import os
 
 from celery import Celery

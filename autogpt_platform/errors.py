@@ -9,6 +9,7 @@ Every 4xx and 5xx body is::
 for nested fields) to what is wrong with it; it is {} when no single field is at fault.
 Services raise these; autogpt_platform.exceptions translates them to HTTP in one place.
 """
+
 from typing import Any
 
 from rest_framework import status

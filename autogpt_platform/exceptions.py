@@ -1,5 +1,6 @@
 """Translates every error into the one shape of autogpt_platform.errors (DRF's EXCEPTION_HANDLER
 and Django's handler404/500 for what happens outside DRF)."""
+
 import logging
 from typing import Any
 
@@ -37,8 +38,7 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def _validation_message(details: dict[str, list[str]]) -> str:
     parts = [
-        messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
-        for field, messages in details.items()
+        messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}" for field, messages in details.items()
     ]
     return "; ".join(parts) or "Invalid input."
 

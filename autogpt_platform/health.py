@@ -4,6 +4,7 @@ Checks run concurrently, each bounded by HEALTH_CHECK_TIMEOUT, so a dead depende
 the endpoint. A check returns (status, detail): "ok", "down", or "absent" for an optional
 dependency that is not there (clamd in the embedded default).
 """
+
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -37,7 +38,9 @@ def check_database() -> str:
 
 def check_broker() -> str:
     timeout = settings.HEALTH_CHECK_TIMEOUT
-    with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options={"socket_timeout": timeout}) as conn:
+    with Connection(
+        settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options={"socket_timeout": timeout}
+    ) as conn:
         conn.ensure_connection(max_retries=1, timeout=timeout)
         return f"{conn.transport_cls} connected"
 
@@ -66,9 +69,13 @@ def _worker_check(queue: str) -> Check:
     def check() -> str:
         with _redis_client() as client:
             beats = client.hgetall(WORKER_KEY.format(queue=queue))
-        fresh = sorted(host for host, at in beats.items() if time.time() - float(at) <= settings.WORKER_HEARTBEAT_MAX_AGE)
+        fresh = sorted(
+            host for host, at in beats.items() if time.time() - float(at) <= settings.WORKER_HEARTBEAT_MAX_AGE
+        )
         if not fresh:
-            raise CheckFailed(f"no worker consuming {queue} has sent a heartbeat in the last {settings.WORKER_HEARTBEAT_MAX_AGE:g} s")
+            raise CheckFailed(
+                f"no worker consuming {queue} has sent a heartbeat in the last {settings.WORKER_HEARTBEAT_MAX_AGE:g} s"
+            )
         return f"{len(fresh)} worker(s): {', '.join(fresh)}"
 
     return check

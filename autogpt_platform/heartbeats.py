@@ -4,6 +4,7 @@ Each worker writes, per queue it consumes, `<hostname> -> unix time` into the ha
 `health:workers:<queue>` every WORKER_HEARTBEAT_INTERVAL seconds; beat writes `health:beat`
 on every scheduler tick (see autogpt_platform.beat). A heartbeat older than its max age is down.
 """
+
 import logging
 import threading
 import time

@@ -1,4 +1,5 @@
 """The Celery queue names, defined once. Every task names its queue from here."""
+
 from enum import StrEnum
 
 

@@ -1,4 +1,5 @@
 """One Redis client per process for locks, flags and heartbeats."""
+
 from functools import cache
 
 import redis
@@ -7,6 +8,4 @@ from django.conf import settings
 
 @cache
 def get_redis() -> redis.Redis:
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2, decode_responses=True
-    )
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2, decode_responses=True)

@@ -1,4 +1,5 @@
 """`make bench`: runs every bench/bench_*.py module's run(), printing one JSON object per figure."""
+
 import importlib
 import json
 import pkgutil

@@ -1,5 +1,6 @@
 """Real platform processes for tests: Celery workers, beat and daphne, started as subprocesses
 against the same test database, broker and Redis the test process uses."""
+
 import os
 import signal
 import socket
@@ -94,11 +95,29 @@ class PlatformProcess:
         self.process.wait()
 
 
-def celery_worker(name: str, queues: list[str], concurrency: int = 2, env: dict[str, str] | None = None) -> PlatformProcess:
+def celery_worker(
+    name: str, queues: list[str], concurrency: int = 2, env: dict[str, str] | None = None
+) -> PlatformProcess:
     worker = PlatformProcess(
         f"worker-{name}",
-        [sys.executable, "-m", "celery", "-A", "autogpt_platform", "worker", "-Q", ",".join(queues),
-         "-n", f"{name}@%h", "-c", str(concurrency), "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "autogpt_platform",
+            "worker",
+            "-Q",
+            ",".join(queues),
+            "-n",
+            f"{name}@%h",
+            "-c",
+            str(concurrency),
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         env=env,
     )
     worker.wait_for_log("ready.", timeout=60)
@@ -109,8 +128,18 @@ def celery_beat(env: dict[str, str] | None = None) -> PlatformProcess:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     beat = PlatformProcess(
         "beat",
-        [sys.executable, "-m", "celery", "-A", "autogpt_platform", "beat", "--loglevel", "INFO",
-         "--pidfile", str(LOG_DIR / "beat.pid")],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "autogpt_platform",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--pidfile",
+            str(LOG_DIR / "beat.pid"),
+        ],
         env=env,
     )
     beat.wait_for_log("beat: Starting...", timeout=60)

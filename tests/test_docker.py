@@ -4,6 +4,7 @@ Each test checks one thing: the processes from DESIGN.md "Processes" all exist, 
 they restart and report health, they consume the right queues, publish the right ports, and every
 command names code that is really in this project.
 """
+
 import importlib
 import importlib.util
 import re
@@ -51,6 +52,7 @@ CELERY_SUBCOMMANDS = {"worker", "beat", "flower"}
 
 
 # --- Helpers ---------------------------------------------------------------------------------
+
 
 def load_compose() -> dict:
     return yaml.safe_load(COMPOSE_FILE.read_text())
@@ -117,6 +119,7 @@ def healthcheck_command(service_name: str) -> str:
 
 # --- Services exist and can scale ------------------------------------------------------------
 
+
 def test_every_process_and_dependency_has_a_service():
     missing = REQUIRED_SERVICES - set(SERVICES)
     assert not missing, f"compose.yml lacks services: {sorted(missing)}"
@@ -137,6 +140,7 @@ def test_exactly_one_scheduler_replica():
 
 
 # --- Restart and health ----------------------------------------------------------------------
+
 
 def test_long_running_services_restart_and_migrate_runs_once():
     for name, service in SERVICES.items():
@@ -182,6 +186,7 @@ def test_migrate_waits_for_a_healthy_database():
 
 
 # --- Queues, ports, credentials --------------------------------------------------------------
+
 
 @pytest.mark.parametrize("service_name", sorted(WORKER_QUEUES))
 def test_worker_consumes_its_queue(service_name):
@@ -237,6 +242,7 @@ def test_named_volumes_are_declared():
 
 # --- Commands name code that exists ----------------------------------------------------------
 
+
 def assert_daphne_target_exists(args: list[str]) -> None:
     target = args[-1]
     module_name, _, attribute = target.partition(":")
@@ -281,6 +287,7 @@ def test_service_command_names_code_that_exists(service_name):
 
 # --- The image -------------------------------------------------------------------------------
 
+
 def test_compose_builds_from_the_project_root_with_a_dockerfile_that_exists():
     for name in SERVICES_FROM_OUR_IMAGE:
         build = SERVICES[name]["build"]
@@ -307,8 +314,11 @@ def test_dockerfile_runs_as_non_root_with_prod_settings():
 
 
 def test_dockerfile_exposes_the_served_ports():
-    exposed = {int(port) for line in re.findall(r"^EXPOSE\s+(.+)$", DOCKERFILE.read_text(), flags=re.MULTILINE)
-               for port in line.split()}
+    exposed = {
+        int(port)
+        for line in re.findall(r"^EXPOSE\s+(.+)$", DOCKERFILE.read_text(), flags=re.MULTILINE)
+        for port in line.split()
+    }
     assert {8006, 8001, 5555} <= exposed
 
 

@@ -32,9 +32,7 @@ class UserUpdateInputSerializer(serializers.Serializer):
 
 class ApiKeyCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=ApiKeyScope.choices), allow_empty=False
-    )
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKeyScope.choices), allow_empty=False)
 
 
 class ApiKeyOutputSerializer(serializers.ModelSerializer):

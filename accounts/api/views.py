@@ -63,7 +63,9 @@ class ApiKeyListCreateView(APIView):
         keys = selectors.api_key_list(user=request.user)
         return Response(s.ApiKeyOutputSerializer(keys, many=True).data)
 
-    @extend_schema(request=s.ApiKeyCreateInputSerializer, responses={201: s.ApiKeyCreatedOutputSerializer}, tags=["auth"])
+    @extend_schema(
+        request=s.ApiKeyCreateInputSerializer, responses={201: s.ApiKeyCreatedOutputSerializer}, tags=["auth"]
+    )
     def post(self, request):
         data = s.ApiKeyCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

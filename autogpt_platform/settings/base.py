@@ -3,6 +3,7 @@
 dev.py (embedded defaults, `make run`), test.py (`make test`, real services) and prod.py (docker/)
 start from this module and change only what differs.
 """
+
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -145,9 +146,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
-CELERY_TASK_QUEUES = [
-    Queue(queue.value, Exchange(queue.value), routing_key=queue.value) for queue in CeleryQueue
-]
+CELERY_TASK_QUEUES = [Queue(queue.value, Exchange(queue.value), routing_key=queue.value) for queue in CeleryQueue]
 CELERY_TASK_DEFAULT_QUEUE = CeleryQueue.SYSTEM_EVENTS.value
 CELERY_TASK_CREATE_MISSING_QUEUES = False
 CELERY_TASK_ACKS_LATE = True

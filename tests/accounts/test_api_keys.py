@@ -52,7 +52,10 @@ def test_a_key_without_the_scope_is_403_naming_the_scope(auth_client):
 def test_a_key_cannot_manage_keys(auth_client):
     created = create_key(auth_client, ["identity", "read_graph", "write_graph"])
 
-    assert_error(key_client(created["key"]).post("/api/v1/auth/api-keys", {"name": "x", "scopes": ["identity"]}, format="json"), 403)
+    assert_error(
+        key_client(created["key"]).post("/api/v1/auth/api-keys", {"name": "x", "scopes": ["identity"]}, format="json"),
+        403,
+    )
     assert ApiKey.objects.count() == 1
 
 
@@ -66,7 +69,10 @@ def test_a_revoked_key_is_401(auth_client):
     assert auth_client.get("/api/v1/auth/api-keys").json() == []
 
 
-@pytest.mark.parametrize("raw_key, code", [("not-a-key", "api_key_malformed"), ("agpt_" + "A" * 43, "api_key_invalid"), ("", "api_key_malformed")])
+@pytest.mark.parametrize(
+    "raw_key, code",
+    [("not-a-key", "api_key_malformed"), ("agpt_" + "A" * 43, "api_key_invalid"), ("", "api_key_malformed")],
+)
 def test_a_malformed_or_unknown_key_is_401(api_client, raw_key, code):
     api_client.credentials(HTTP_X_API_KEY=raw_key)
 
@@ -88,7 +94,17 @@ def test_another_users_key_cannot_be_revoked(auth_client, other_user):
 
 
 def test_the_documented_scopes_are_accepted(auth_client):
-    scopes = ["identity", "read_graph", "write_graph", "execute_graph", "read_block", "execute_block",
-              "read_store", "write_library", "read_integrations", "manage_integrations"]
+    scopes = [
+        "identity",
+        "read_graph",
+        "write_graph",
+        "execute_graph",
+        "read_block",
+        "execute_block",
+        "read_store",
+        "write_library",
+        "read_integrations",
+        "manage_integrations",
+    ]
 
     assert create_key(auth_client, scopes)["scopes"] == sorted(scopes)

@@ -25,7 +25,9 @@ def assert_error(response, status: int, code: str | None = None, field: str | No
 class TestRegister:
     def test_creates_a_user_whose_email_is_the_login(self, api_client):
         response = api_client.post(
-            "/api/v1/auth/register", {"email": "Ada@Example.com", "password": DEFAULT_PASSWORD, "name": "Ada"}, format="json"
+            "/api/v1/auth/register",
+            {"email": "Ada@Example.com", "password": DEFAULT_PASSWORD, "name": "Ada"},
+            format="json",
         )
 
         assert response.status_code == 201
@@ -36,23 +38,33 @@ class TestRegister:
         assert user.timezone == "UTC"
 
     def test_refuses_a_taken_email_without_creating_anything(self, api_client, user):
-        response = api_client.post("/api/v1/auth/register", {"email": user.email.upper(), "password": DEFAULT_PASSWORD}, format="json")
+        response = api_client.post(
+            "/api/v1/auth/register", {"email": user.email.upper(), "password": DEFAULT_PASSWORD}, format="json"
+        )
 
         assert_error(response, 400, "validation_error", field="email")
         assert User.objects.count() == 1
 
     def test_refuses_a_weak_password_naming_the_field(self, api_client):
-        response = api_client.post("/api/v1/auth/register", {"email": "bob@example.com", "password": "123"}, format="json")
+        response = api_client.post(
+            "/api/v1/auth/register", {"email": "bob@example.com", "password": "123"}, format="json"
+        )
 
         assert_error(response, 400, field="password")
         assert not User.objects.filter(email="bob@example.com").exists()
 
     @pytest.mark.parametrize(
         "body, field",
-        [({"password": DEFAULT_PASSWORD}, "email"), ({"email": "not-an-email", "password": DEFAULT_PASSWORD}, "email"), ({"email": "c@example.com"}, "password")],
+        [
+            ({"password": DEFAULT_PASSWORD}, "email"),
+            ({"email": "not-an-email", "password": DEFAULT_PASSWORD}, "email"),
+            ({"email": "c@example.com"}, "password"),
+        ],
     )
     def test_refuses_missing_or_malformed_fields(self, api_client, body, field):
-        assert_error(api_client.post("/api/v1/auth/register", body, format="json"), 400, "validation_error", field=field)
+        assert_error(
+            api_client.post("/api/v1/auth/register", body, format="json"), 400, "validation_error", field=field
+        )
 
     def test_refuses_a_body_that_is_not_json(self, api_client):
         response = api_client.post("/api/v1/auth/register", "{not json", content_type="application/json")
@@ -62,7 +74,9 @@ class TestRegister:
 
 class TestLogin:
     def test_returns_an_access_and_a_refresh_token(self, api_client, user):
-        response = api_client.post("/api/v1/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json")
+        response = api_client.post(
+            "/api/v1/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"
+        )
 
         assert response.status_code == 200
         tokens = response.json()
@@ -70,8 +84,12 @@ class TestLogin:
         assert RefreshToken(tokens["refresh"])["user_id"] == str(user.id)
 
     def test_wrong_password_and_unknown_user_get_the_same_401(self, api_client, user):
-        wrong = api_client.post("/api/v1/auth/login", {"email": user.email, "password": "nope-nope-nope"}, format="json")
-        unknown = api_client.post("/api/v1/auth/login", {"email": "ghost@example.com", "password": DEFAULT_PASSWORD}, format="json")
+        wrong = api_client.post(
+            "/api/v1/auth/login", {"email": user.email, "password": "nope-nope-nope"}, format="json"
+        )
+        unknown = api_client.post(
+            "/api/v1/auth/login", {"email": "ghost@example.com", "password": DEFAULT_PASSWORD}, format="json"
+        )
 
         assert assert_error(wrong, 401, "invalid_credentials") == assert_error(unknown, 401, "invalid_credentials")
 
@@ -79,7 +97,10 @@ class TestLogin:
         user.is_active = False
         user.save()
 
-        assert_error(api_client.post("/api/v1/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"), 401)
+        assert_error(
+            api_client.post("/api/v1/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"),
+            401,
+        )
 
 
 class TestRefresh:
@@ -116,7 +137,9 @@ class TestMe:
         assert (user.timezone, user.name) == ("Europe/Berlin", "New")
 
     def test_refuses_an_unknown_timezone(self, auth_client, user):
-        assert_error(auth_client.patch("/api/v1/auth/me", {"timezone": "Mars/Olympus"}, format="json"), 400, field="timezone")
+        assert_error(
+            auth_client.patch("/api/v1/auth/me", {"timezone": "Mars/Olympus"}, format="json"), 400, field="timezone"
+        )
         user.refresh_from_db()
         assert user.timezone == "UTC"
 

@@ -1,4 +1,5 @@
 """The Celery app: configuration the engine relies on, and queues named once."""
+
 from autogpt_platform.celery import app
 from autogpt_platform.queues import CeleryQueue
 

@@ -1,4 +1,5 @@
 """One error shape for every 4xx and 5xx, and a failed request leaves nothing written."""
+
 import pytest
 
 from accounts.models import User

@@ -1,4 +1,5 @@
 """/health and /health/ready against the real services, a real worker and a real beat."""
+
 import json
 import os
 import socket
@@ -6,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.test import override_settings
@@ -16,7 +18,16 @@ from tests.processes import ROOT, free_port, wait_until
 
 pytestmark = pytest.mark.django_db
 
-EVERY_CHECK = {"database", "broker", "redis", "clamav", "worker:agent_executions", "worker:notifications", "worker:system_events", "beat"}
+EVERY_CHECK = {
+    "database",
+    "broker",
+    "redis",
+    "clamav",
+    "worker:agent_executions",
+    "worker:notifications",
+    "worker:system_events",
+    "beat",
+}
 
 
 @pytest.fixture
@@ -59,7 +70,9 @@ def test_health_says_the_process_is_up(client):
 
 
 def test_ready_is_200_with_every_check_ok_when_everything_runs(client, live_worker, live_beat):
-    status, body = wait_until(lambda: (lambda r: r if r[0] == 200 else None)(ready(client)), timeout=30, message="ready")
+    status, body = wait_until(
+        lambda: (lambda r: r if r[0] == 200 else None)(ready(client)), timeout=30, message="ready"
+    )
 
     assert status == 200
     assert set(body["checks"]) == EVERY_CHECK
@@ -103,15 +116,23 @@ def test_clamd_unreachable_is_down_when_required_and_absent_when_optional(client
     assert optional_status == 200, optional
 
 
-def test_no_worker_heartbeat_means_the_queue_has_no_worker(client, live_beat):
-    with override_settings(REDIS_URL="redis://127.0.0.1:6379/9"):
+@contextmanager
+def empty_redis(db: int):
+    """Point the platform at an empty Redis database for the duration, and empty it after."""
+    with override_settings(REDIS_URL=f"redis://127.0.0.1:6379/{db}"):
         get_redis.cache_clear()
-        get_redis().set(BEAT_KEY, time.time())
+        get_redis().flushdb()
         try:
-            status, body = ready(client)
+            yield get_redis()
         finally:
             get_redis().flushdb()
             get_redis.cache_clear()
+
+
+def test_no_worker_heartbeat_means_the_queue_has_no_worker(client):
+    with empty_redis(9) as redis:
+        redis.set(BEAT_KEY, time.time())
+        status, body = ready(client)
 
     assert status == 503
     assert set(body["down"]) == {"worker:agent_executions", "worker:notifications", "worker:system_events"}
@@ -119,34 +140,28 @@ def test_no_worker_heartbeat_means_the_queue_has_no_worker(client, live_beat):
 
 
 def test_a_stale_beat_heartbeat_is_down(client):
-    with override_settings(REDIS_URL="redis://127.0.0.1:6379/9"):
-        get_redis.cache_clear()
-        get_redis().set(BEAT_KEY, time.time() - 600)
-        try:
-            status, body = ready(client)
-        finally:
-            get_redis().flushdb()
-            get_redis.cache_clear()
+    with empty_redis(9) as redis:
+        redis.set(BEAT_KEY, time.time() - 600)
+        status, body = ready(client)
 
     assert status == 503
     assert body["checks"]["beat"]["status"] == "down"
     assert "old" in body["checks"]["beat"]["detail"]
 
 
-def test_a_stopped_worker_stops_counting_once_its_heartbeat_is_gone(client, live_beat):
+def test_a_stopped_worker_stops_counting_once_its_heartbeat_is_gone(client):
     """A worker that shuts down removes its heartbeat at once."""
     from tests.processes import celery_worker
 
-    with override_settings(REDIS_URL="redis://127.0.0.1:6379/8"):
+    with empty_redis(8):
         worker = celery_worker("solo", ["notifications"], concurrency=1, env={"REDIS_URL": "redis://127.0.0.1:6379/8"})
-        try:
-            wait_until(lambda: ready(client)[1]["checks"]["worker:notifications"]["status"] == "ok", timeout=20, message="heartbeat")
-            worker.stop()
-            _, body = ready(client)
-        finally:
-            get_redis.cache_clear()
-            get_redis().flushdb()
-            get_redis.cache_clear()
+        wait_until(
+            lambda: ready(client)[1]["checks"]["worker:notifications"]["status"] == "ok",
+            timeout=20,
+            message="heartbeat",
+        )
+        worker.stop()
+        _, body = ready(client)
 
     assert body["checks"]["worker:notifications"]["status"] == "down"
 
@@ -157,10 +172,15 @@ def test_an_unreachable_database_is_503_not_500():
         "import django, json; django.setup(); from django.test import Client; "
         "r = Client(HTTP_HOST='localhost').get('/health/ready'); print(json.dumps({'status': r.status_code, 'body': r.json()}))"
     )
-    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/nothing",
-           "DJANGO_SETTINGS_MODULE": "autogpt_platform.settings.test"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/nothing",
+        "DJANGO_SETTINGS_MODULE": "autogpt_platform.settings.test",
+    }
 
-    result = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
 
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["status"] == 503

