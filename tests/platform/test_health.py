@@ -155,12 +155,14 @@ def test_a_stopped_worker_stops_counting_once_its_heartbeat_is_gone(client):
 
     with empty_redis(8):
         worker = celery_worker("solo", ["notifications"], concurrency=1, env={"REDIS_URL": "redis://127.0.0.1:6379/8"})
-        wait_until(
-            lambda: ready(client)[1]["checks"]["worker:notifications"]["status"] == "ok",
-            timeout=20,
-            message="heartbeat",
-        )
-        worker.stop()
+        try:
+            wait_until(
+                lambda: ready(client)[1]["checks"]["worker:notifications"]["status"] == "ok",
+                timeout=20,
+                message="heartbeat",
+            )
+        finally:
+            worker.stop()
         _, body = ready(client)
 
     assert body["checks"]["worker:notifications"]["status"] == "down"
