@@ -1,0 +1,131 @@
+"""The block base class.
+
+A block has a stable UUID `id`, a `name`, a description (its docstring), categories, an `Input`
+and an `Output` schema (pydantic models; their JSON Schema is served by GET /api/v1/blocks) and a
+`run` that yields `(pin, value)` pairs. Every Output has an `error` pin: a block that raises, or
+yields on `error`, fails its node, and the message flows along any link out of `error`.
+
+Each block declares `test_cases`: inputs and the outputs expected, in order. One parametrised
+test runs them for every registered block (tests/agents/test_blocks.py).
+"""
+import inspect
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class BlockCategory(StrEnum):
+    INPUT = "INPUT"
+    OUTPUT = "OUTPUT"
+    BASIC = "BASIC"
+    LOGIC = "LOGIC"
+    TEXT = "TEXT"
+    DATA = "DATA"
+    AGENT = "AGENT"
+    DEVELOPER_TOOLS = "DEVELOPER_TOOLS"
+
+
+def SchemaField(default: Any = ..., *, description: str = "", advanced: bool = False, secret: bool = False, **kwargs: Any) -> Any:
+    """A pin: a pydantic Field with the extra JSON Schema keys the builder shows."""
+    extra = {"advanced": advanced, "secret": secret}
+    return Field(default, description=description, json_schema_extra=extra, **kwargs)
+
+
+class BlockSchema(BaseModel):
+    """Input or output pins. Extra keys are ignored, as AutoGPT exports carry stale ones."""
+
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
+
+    @classmethod
+    def required_pins(cls) -> set[str]:
+        return {name for name, info in cls.model_fields.items() if info.is_required()}
+
+    @classmethod
+    def pins(cls) -> set[str]:
+        return set(cls.model_fields)
+
+
+class BlockOutput(BlockSchema):
+    error: str = SchemaField(description="Why the block failed.")
+
+
+class BlockError(Exception):
+    """A block's failure with a message meant for the user."""
+
+
+class ExecutionCancelled(Exception):
+    """Raised inside a block when its execution is being stopped."""
+
+
+@dataclass
+class BlockContext:
+    """What a running block may know and do besides its inputs."""
+
+    user_id: str | None = None
+    graph_exec_id: str | None = None
+    node_id: str | None = None
+    node_exec_id: str | None = None
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    # run_graph(graph_id, graph_version, inputs) -> Iterator[(output_name, value)]; the engine
+    # provides it (Agent Executor runs a child execution through it).
+    run_graph: Callable[[str, int, dict[str, Any]], Iterator[tuple[str, Any]]] | None = None
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, but wake up and stop at once when the execution is stopped."""
+        if self.cancel_event.wait(max(0.0, seconds)):
+            raise ExecutionCancelled()
+
+    def check_cancelled(self) -> None:
+        if self.cancel_event.is_set():
+            raise ExecutionCancelled()
+
+
+@dataclass
+class BlockTestCase:
+    """Inputs, and the (pin, value) pairs expected, in order. A value may be a callable that
+    returns True when the actual value is acceptable (for times, random ids)."""
+
+    input: dict[str, Any]
+    output: list[tuple[str, Any]]
+    description: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+class Block:
+    id: ClassVar[str]
+    name: ClassVar[str]
+    categories: ClassVar[set[BlockCategory]] = {BlockCategory.BASIC}
+    Input: ClassVar[type[BlockSchema]]
+    Output: ClassVar[type[BlockOutput]]
+    # Every link out of a static-output block behaves as static (Agent Input, Store Value, ...).
+    static_output: ClassVar[bool] = False
+    # Input and output blocks are the graph's interface; Note never runs.
+    runs: ClassVar[bool] = True
+    test_cases: ClassVar[list[BlockTestCase]] = []
+
+    @classmethod
+    def description(cls) -> str:
+        return " ".join((inspect.getdoc(cls) or "").split())
+
+    def run(self, input_data: Any, context: BlockContext) -> Iterator[tuple[str, Any]]:
+        raise NotImplementedError
+
+    def execute(self, input_data: dict[str, Any], context: BlockContext) -> Iterator[tuple[str, Any]]:
+        """Validate the inputs against Input and run."""
+        yield from self.run(self.Input.model_validate(input_data), context)
+
+    @classmethod
+    def to_dict(cls) -> dict[str, Any]:
+        return {
+            "id": cls.id,
+            "name": cls.name,
+            "description": cls.description(),
+            "categories": sorted(cls.categories),
+            "input_schema": cls.Input.model_json_schema(),
+            "output_schema": cls.Output.model_json_schema(),
+            "static_output": cls.static_output,
+        }
