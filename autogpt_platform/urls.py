@@ -6,6 +6,8 @@ from . import health
 
 api_v1 = [
     path("auth/", include("accounts.api.urls")),
+    path("", include("agents.api.urls")),
+    path("", include("executions.api.urls")),
 ]
 
 urlpatterns = [

@@ -103,8 +103,12 @@ class Block:
     Output: ClassVar[type[BlockOutput]]
     # Every link out of a static-output block behaves as static (Agent Input, Store Value, ...).
     static_output: ClassVar[bool] = False
-    # Input and output blocks are the graph's interface; Note never runs.
+    # Note never runs.
     runs: ClassVar[bool] = True
+    # Pins named at link time: links to unknown input pins become entries of the `inputs` dict,
+    # and any output pin name may be linked (Agent Executor).
+    dynamic_input_pins: ClassVar[bool] = False
+    dynamic_output_pins: ClassVar[bool] = False
     test_cases: ClassVar[list[BlockTestCase]] = []
 
     @classmethod

@@ -161,7 +161,6 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "autogpt_platform.beat:HeartbeatDatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- REST API --------------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
@@ -226,6 +225,14 @@ CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=10.0)
 # are refused while it is unreachable.
 CLAMAV_REQUIRED = env.bool("CLAMAV_REQUIRED", default=True)
 
+# --- Outbound HTTP (SSRF-safe client) ---------------------------------------------------------
+# autogpt_platform/safe_http.py: every request a block or a webhook makes. ALLOWED_HOSTS entries
+# ("host" or "host:port") skip the private-address check: for self-hosted internal services only.
+SAFE_HTTP_TIMEOUT = env.float("SAFE_HTTP_TIMEOUT", default=10.0)
+SAFE_HTTP_MAX_RESPONSE_BYTES = env.int("SAFE_HTTP_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
+SAFE_HTTP_MAX_REDIRECTS = env.int("SAFE_HTTP_MAX_REDIRECTS", default=5)
+SAFE_HTTP_ALLOWED_HOSTS = env.list("SAFE_HTTP_ALLOWED_HOSTS", default=[])
+
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -248,3 +255,25 @@ DEMO_USER_EMAIL = env("DEMO_USER_EMAIL", default="demo@example.com")
 DEMO_USER_PASSWORD = env("DEMO_USER_PASSWORD", default="demo-password-123")
 DEMO_ADMIN_EMAIL = env("DEMO_ADMIN_EMAIL", default="admin@example.com")
 DEMO_ADMIN_PASSWORD = env("DEMO_ADMIN_PASSWORD", default="admin-password-123")
+
+# --- Engine ----------------------------------------------------------------------------------
+BLOCK_OUTPUT_MAX_BYTES = env.int("BLOCK_OUTPUT_MAX_BYTES", default=5 * 1024 * 1024)
+EXECUTION_MAX_PARALLEL_NODES = env.int("EXECUTION_MAX_PARALLEL_NODES", default=16)
+EXECUTION_HEARTBEAT_SECONDS = env.float("EXECUTION_HEARTBEAT_SECONDS", default=5.0)
+# A message whose worker dies this many times is failed instead of delivered again.
+EXECUTION_MAX_ATTEMPTS = env.int("EXECUTION_MAX_ATTEMPTS", default=3)
+# A RUNNING execution whose heartbeat is older than this, with no engine holding it, is reaped.
+EXECUTION_STALE_SECONDS = env.float("EXECUTION_STALE_SECONDS", default=60.0)
+REAPER_INTERVAL_SECONDS = env.float("REAPER_INTERVAL_SECONDS", default=30.0)
+EXECUTION_STOP_WAIT_SECONDS = env.float("EXECUTION_STOP_WAIT_SECONDS", default=3.0)
+# Extra block modules to register (tests add blocks of their own).
+EXTRA_BLOCK_MODULES = env.list("EXTRA_BLOCK_MODULES", default=[])
+
+CELERY_BEAT_SCHEDULE = {
+    "reap-stuck-executions": {
+        "task": "executions.tasks.reap_stuck_executions",
+        "schedule": REAPER_INTERVAL_SECONDS,
+        "options": {"expires": REAPER_INTERVAL_SECONDS * 0.9},
+    },
+}
+BLOCK_EXECUTE_TIMEOUT = env.float("BLOCK_EXECUTE_TIMEOUT", default=30.0)

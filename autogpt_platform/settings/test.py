@@ -6,6 +6,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autogp
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 os.environ.setdefault("CLAMAV_REQUIRED", "true")
+# Blocks that only tests use: side-effect counters, a worker killer, oversized outputs.
+os.environ.setdefault("EXTRA_BLOCK_MODULES", "tests.blocks")
 
 from .base import *  # noqa: E402,F401,F403
 

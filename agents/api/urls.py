@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("blocks", views.BlockListView.as_view(), name="block-list"),
+    path("blocks/<str:block_id>/execute", views.BlockExecuteView.as_view(), name="block-execute"),
+    path("graphs", views.GraphListCreateView.as_view(), name="graph-list"),
+    path("graphs/import", views.GraphImportView.as_view(), name="graph-import"),
+    path("graphs/<uuid:graph_id>", views.GraphDetailView.as_view(), name="graph-detail"),
+    path("graphs/<uuid:graph_id>/versions", views.GraphVersionListView.as_view(), name="graph-versions"),
+    path("graphs/<uuid:graph_id>/versions/active", views.GraphActiveVersionView.as_view(), name="graph-active-version"),
+    path("graphs/<uuid:graph_id>/export", views.GraphExportView.as_view(), name="graph-export"),
+    path("graphs/<uuid:graph_id>/execute", views.GraphExecuteView.as_view(), name="graph-execute-active"),
+    path("graphs/<uuid:graph_id>/execute/<int:version>", views.GraphExecuteView.as_view(), name="graph-execute"),
+    path("graphs/<uuid:graph_id>/executions", views.GraphExecutionListView.as_view(), name="graph-executions"),
+]

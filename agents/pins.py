@@ -1,0 +1,109 @@
+"""Pins, and AutoGPT's dynamic pin names that address part of a value.
+
+`values_#_name` is key `name` of the dict pin `values`, `items_$_0` is element 0 of the list pin
+`items`, `obj_@_attr` is attribute `attr` of the object pin `obj`. As a link's sink, such names
+build the pin's value out of parts before the block runs; as a source, they pick a part of the
+output value.
+"""
+import functools
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+DICT_SEPARATOR = "_#_"
+LIST_SEPARATOR = "_$_"
+OBJECT_SEPARATOR = "_@_"
+SEPARATORS = (DICT_SEPARATOR, LIST_SEPARATOR, OBJECT_SEPARATOR)
+
+
+def base_pin(name: str) -> str:
+    """The pin a (possibly dynamic) pin name belongs to: `values_#_name` -> `values`."""
+    cut = min((name.find(sep) for sep in SEPARATORS if sep in name), default=-1)
+    return name[:cut] if cut > 0 else name
+
+
+def _split(name: str) -> tuple[str, str, str] | None:
+    """(base, separator, rest) for the first separator in name, or None."""
+    found = [(name.find(sep), sep) for sep in SEPARATORS if name.find(sep) > 0]
+    if not found:
+        return None
+    index, sep = min(found)
+    return name[:index], sep, name[index + len(sep) :]
+
+
+def pick(value: Any, path: str) -> tuple[bool, Any]:
+    """As a source: the part of value that `path` (the text after the base pin) names.
+    Returns (found, part)."""
+    current = value
+    while path:
+        sep = next((s for s in SEPARATORS if path.startswith(s)), None)
+        if sep is None:
+            return False, None
+        path = path[len(sep) :]
+        following = [path.find(s) for s in SEPARATORS if s in path]
+        key, path = (path[: min(following)], path[min(following) :]) if following else (path, "")
+        try:
+            if sep == DICT_SEPARATOR:
+                current = current[key]
+            elif sep == LIST_SEPARATOR:
+                current = current[int(key)]
+            else:
+                current = getattr(current, key) if not isinstance(current, dict) else current[key]
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            return False, None
+    return True, current
+
+
+def source_value(output_pin: str, value: Any, link_source_name: str) -> tuple[bool, Any]:
+    """Whether a value yielded on output_pin travels along a link whose source is
+    link_source_name, and which part of it does."""
+    if link_source_name == output_pin:
+        return True, value
+    if base_pin(link_source_name) != output_pin:
+        return False, None
+    return pick(value, link_source_name[len(output_pin) :])
+
+
+def merge_dynamic_inputs(data: dict[str, Any]) -> dict[str, Any]:
+    """Fold `values_#_k`, `items_$_0` and `obj_@_a` entries into their base pins."""
+    merged: dict[str, Any] = {}
+    dynamic: list[tuple[str, Any]] = []
+    for name, value in data.items():
+        if _split(name):
+            dynamic.append((name, value))
+        else:
+            merged[name] = value
+    for name, value in dynamic:
+        base, sep, key = _split(name)
+        if sep == DICT_SEPARATOR:
+            target = merged.get(base)
+            merged[base] = {**(target if isinstance(target, dict) else {}), key: value}
+        elif sep == LIST_SEPARATOR:
+            target = list(merged.get(base) or []) if isinstance(merged.get(base), list) else []
+            index = int(key) if key.isdigit() else len(target)
+            target.extend([None] * (index + 1 - len(target)))
+            target[index] = value
+            merged[base] = target
+        else:
+            target = merged.get(base)
+            merged[base] = {**(target if isinstance(target, dict) else {}), key: value}
+    return merged
+
+
+@functools.cache
+def _adapter(annotation: Any) -> TypeAdapter:
+    return TypeAdapter(annotation)
+
+
+def pin_type_error(schema: type, pin: str, value: Any) -> str | None:
+    """What is wrong with value for the pin of a block's Input schema, or None."""
+    field = schema.model_fields.get(pin)
+    if field is None:
+        return None
+    try:
+        _adapter(field.annotation).validate_python(value)
+    except ValidationError as exc:
+        return "; ".join(error["msg"] for error in exc.errors())
+    except TypeError:
+        return None
+    return None

@@ -1,0 +1,138 @@
+"""Graph validation when a graph is saved, and of an execution's inputs when it starts.
+
+Every problem names where it is: `nodes.<node id>.<pin>` or `links.<index>` (or `inputs.<name>`),
+so that a 400 says which node, which pin and what is wrong. All problems are reported at once.
+"""
+from dataclasses import dataclass, field
+from typing import Any
+
+from autogpt_platform.errors import ApplicationError
+
+from .blocks import Block, get_block
+from .blocks.io import AgentInputBlock, AgentOutputBlock
+from .pins import base_pin, pin_type_error
+
+
+class GraphValidationError(ApplicationError):
+    code = "validation_error"
+
+    def __init__(self, problems: dict[str, list[str]]):
+        shown = [f"{where}: {messages[0]}" for where, messages in list(problems.items())[:5]]
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__("Invalid graph: " + "; ".join(shown) + more, details=problems)
+
+
+@dataclass
+class Problems:
+    found: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, where: str, message: str) -> None:
+        self.found.setdefault(where, []).append(message)
+
+    def raise_if_any(self, error_class=GraphValidationError) -> None:
+        if self.found:
+            raise error_class(self.found)
+
+
+def is_input_block(block: type[Block]) -> bool:
+    return issubclass(block, AgentInputBlock)
+
+
+def is_output_block(block: type[Block]) -> bool:
+    return issubclass(block, AgentOutputBlock)
+
+
+def validate_graph(*, name: str, nodes: list[dict[str, Any]], links: list[dict[str, Any]]) -> None:
+    """Raise GraphValidationError naming every problem of a graph body."""
+    problems = Problems()
+    if not str(name or "").strip():
+        problems.add("name", "A graph needs a name.")
+
+    blocks: dict[str, type[Block]] = {}
+    for node in nodes:
+        node_id = str(node["id"])
+        where = f"nodes.{node_id}"
+        if node_id in blocks:
+            problems.add(where, f"Duplicate node id '{node_id}'.")
+            continue
+        block = get_block(str(node["block_id"]))
+        if block is None:
+            problems.add(f"{where}.block_id", f"Unknown block id '{node['block_id']}'.")
+            continue
+        blocks[node_id] = block
+
+    node_ids = {str(node["id"]) for node in nodes}
+    linked_pins: set[tuple[str, str]] = set()
+    for index, link in enumerate(links):
+        where = f"links.{index}"
+        source, sink = str(link["source_id"]), str(link["sink_id"])
+        for end, node_id in (("source_id", source), ("sink_id", sink)):
+            if node_id not in node_ids:
+                problems.add(f"{where}.{end}", f"No node with id '{node_id}' in this graph.")
+        source_block, sink_block = blocks.get(source), blocks.get(sink)
+        if source_block and not source_block.dynamic_output_pins and base_pin(link["source_name"]) not in source_block.Output.pins():
+            problems.add(
+                f"{where}.source_name",
+                f"Node '{source}' ({blocks[source].name}) has no output pin '{link['source_name']}'.",
+            )
+        if sink_block and not sink_block.dynamic_input_pins and base_pin(link["sink_name"]) not in sink_block.Input.pins():
+            problems.add(
+                f"{where}.sink_name", f"Node '{sink}' ({blocks[sink].name}) has no input pin '{link['sink_name']}'."
+            )
+        linked_pins.add((sink, base_pin(link["sink_name"])))
+
+    names: dict[str, dict[str, str]] = {"input": {}, "output": {}}
+    for node in nodes:
+        node_id = str(node["id"])
+        block = blocks.get(node_id)
+        if block is None:
+            continue
+        defaults = node.get("input_default") or {}
+        if not block.runs:
+            continue
+        for pin in sorted(block.Input.required_pins()):
+            if pin not in defaults and (node_id, pin) not in linked_pins:
+                problems.add(
+                    f"nodes.{node_id}.{pin}",
+                    f"Node '{node_id}' ({block.name}): required input '{pin}' has neither a default nor a link.",
+                )
+        for pin, value in defaults.items():
+            error = pin_type_error(block.Input, pin, value)
+            if error:
+                problems.add(f"nodes.{node_id}.{pin}", f"Node '{node_id}' ({block.name}), pin '{pin}': {error}.")
+        for kind, matches in (("input", is_input_block(block)), ("output", is_output_block(block))):
+            io_name = defaults.get("name")
+            if not matches or not io_name:
+                continue
+            if io_name in names[kind]:
+                problems.add(
+                    f"nodes.{node_id}.name",
+                    f"Two {kind} nodes are named '{io_name}': '{names[kind][io_name]}' and '{node_id}'.",
+                )
+            names[kind][io_name] = node_id
+    problems.raise_if_any()
+
+
+def validate_execution_inputs(graph_version, inputs: Any) -> None:
+    """Raise GraphValidationError when inputs do not fit the graph's Agent Input nodes."""
+    problems = Problems()
+    if not isinstance(inputs, dict):
+        problems.add("inputs", "inputs must be an object of input name to value.")
+        problems.raise_if_any()
+    input_nodes = {}
+    for node in graph_version.nodes.all():
+        block = get_block(node.block_id)
+        if block is not None and is_input_block(block) and node.input_default.get("name"):
+            input_nodes[node.input_default["name"]] = (node, block)
+    for name in inputs:
+        if name not in input_nodes:
+            known = ", ".join(sorted(input_nodes)) or "none"
+            problems.add(f"inputs.{name}", f"This graph has no input named '{name}' (its inputs: {known}).")
+    for name, (node, block) in input_nodes.items():
+        value = inputs.get(name)
+        if value is None:
+            if node.input_default.get("value", block.Input.model_fields["value"].default) is None:
+                problems.add(f"inputs.{name}", f"Input '{name}' is required.")
+        elif error := pin_type_error(block.Input, "value", value):
+            problems.add(f"inputs.{name}", f"Input '{name}': {error}.")
+    problems.raise_if_any()

@@ -1,0 +1,72 @@
+import django_filters
+from django.db import transaction
+from django.utils.decorators import method_decorator
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from autogpt_platform.pagination import PageNumberPagination
+from executions import selectors, services
+from executions.models import ExecutionStatus, GraphExecution
+
+from .serializers import ExecutionDetailSerializer, ExecutionSummarySerializer
+
+
+class ExecutionFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ExecutionStatus.choices)
+
+    class Meta:
+        model = GraphExecution
+        fields = ["status"]
+
+    @classmethod
+    def filtered(cls, request, queryset):
+        filterset = cls(request.query_params, queryset=queryset)
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        return filterset.qs
+
+
+def paginated(request, view, queryset, serializer_class) -> Response:
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class ExecutionListView(APIView):
+    required_scopes = "read_graph"
+    pagination_class = PageNumberPagination
+
+    @extend_schema(tags=["executions"], parameters=[ExecutionFilter], responses=ExecutionSummarySerializer(many=True))
+    def get(self, request):
+        executions = ExecutionFilter.filtered(request, selectors.execution_list(user=request.user))
+        return paginated(request, self, executions, ExecutionSummarySerializer)
+
+
+class ExecutionDetailView(APIView):
+    required_scopes = {"GET": "read_graph", "DELETE": "execute_graph"}
+
+    @extend_schema(tags=["executions"], responses=ExecutionDetailSerializer)
+    def get(self, request, graph_exec_id):
+        graph_exec = selectors.execution_get(user=request.user, graph_exec_id=graph_exec_id)
+        return Response(ExecutionDetailSerializer(graph_exec).data)
+
+    @extend_schema(tags=["executions"], responses={204: None})
+    def delete(self, request, graph_exec_id):
+        services.execution_delete(user=request.user, graph_exec_id=graph_exec_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# Not one transaction: the stop is committed at once, then the view waits for the engine to end it.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class ExecutionStopView(APIView):
+    required_scopes = "execute_graph"
+
+    @extend_schema(tags=["executions"], request=None, responses=ExecutionDetailSerializer)
+    def post(self, request, graph_exec_id):
+        """Stop the execution and its children. A queued one ends at once; a running one within
+        seconds (the response waits up to EXECUTION_STOP_WAIT_SECONDS for it)."""
+        services.execution_stop(user=request.user, graph_exec_id=graph_exec_id)
+        graph_exec = selectors.execution_get(user=request.user, graph_exec_id=graph_exec_id)
+        return Response(ExecutionDetailSerializer(graph_exec).data)

@@ -1,0 +1,484 @@
+"""The graph execution engine, run by the Celery task on agent_executions.
+
+One coordinator thread owns the execution's state; blocks run in a thread pool (ready nodes of one
+execution run concurrently) and report each yielded output back to the coordinator on a queue.
+The coordinator handles whatever has arrived as one batch: it routes outputs along links (dynamic
+pin names, static links), decides which node executions are ready, and commits every change of
+the batch in one transaction before anything depends on it. A redelivered task therefore resumes:
+completed node executions are not run again, and a node that was running is re-run with its
+outputs already passed downstream skipped.
+
+Stop: a cancel flag in Redis, checked a few times a second; blocks wait through
+BlockContext.sleep, which wakes up at once when the execution is stopped.
+"""
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from pydantic import ValidationError
+
+from agents.blocks import BlockContext
+from agents.blocks.base import ExecutionCancelled
+from agents.pins import merge_dynamic_inputs, source_value
+from autogpt_platform.redis_client import get_redis
+
+from . import events
+from .graph_spec import GraphSpec, NodeSpec, load_graph_spec
+from .models import ExecutionStatus, GraphExecution, NodeExecution
+
+logger = logging.getLogger(__name__)
+
+S = ExecutionStatus
+CANCEL_KEY = "exec:cancel:{id}"
+LOCK_KEY = "exec:lock:{id}"
+CANCEL_POLL_SECONDS = 0.2
+LOCK_TTL_SECONDS = 30
+
+
+class OutputTooLarge(Exception):
+    pass
+
+
+def request_cancel(graph_exec_id) -> None:
+    get_redis().set(CANCEL_KEY.format(id=graph_exec_id), 1, ex=86400)
+
+
+def is_cancel_requested(graph_exec_id) -> bool:
+    return bool(get_redis().exists(CANCEL_KEY.format(id=graph_exec_id)))
+
+
+def is_locked(graph_exec_id) -> bool:
+    """Whether an engine is running this execution right now."""
+    return bool(get_redis().exists(LOCK_KEY.format(id=graph_exec_id)))
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    problems = [f"input '{'.'.join(str(p) for p in e['loc']) or '?'}': {e['msg']}" for e in exc.errors()]
+    return "Invalid input: " + "; ".join(problems)
+
+
+def json_safe(value: Any, limit: int) -> Any:
+    """A JSON round-trip of value (what will be stored), refusing values past the size limit."""
+    text = json.dumps(value, default=str)
+    if len(text) > limit:
+        raise OutputTooLarge(f"is {len(text)} bytes, over the limit of {limit} bytes")
+    return json.loads(text) if not isinstance(value, (str, int, float, bool, type(None))) else value
+
+
+@dataclass
+class NodeRun:
+    """The coordinator's view of one node execution."""
+
+    id: uuid.UUID
+    node: NodeSpec
+    sequence: int
+    status: str = S.INCOMPLETE
+    input_data: dict[str, Any] = field(default_factory=dict)
+    output_data: dict[str, list] = field(default_factory=dict)
+    output_count: int = 0
+    error: str = ""
+    queued_at: Any = None
+    started_at: Any = None
+    ended_at: Any = None
+    # Outputs to skip on a re-run: they were passed downstream before the worker was lost.
+    skip_outputs: int = 0
+
+    def to_row(self, graph_exec_id) -> NodeExecution:
+        return NodeExecution(
+            id=self.id,
+            graph_execution_id=graph_exec_id,
+            node_id=self.node.node_id,
+            block_id=self.node.block_id,
+            status=self.status,
+            input_data=self.input_data,
+            output_data=self.output_data,
+            output_count=self.output_count,
+            error=self.error,
+            sequence=self.sequence,
+            queued_at=self.queued_at,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+        )
+
+
+NODE_FIELDS = ["status", "input_data", "output_data", "output_count", "error", "queued_at", "started_at", "ended_at"]
+
+
+class Engine:
+    def __init__(self, graph_exec: GraphExecution, *, parent_cancel: threading.Event | None = None):
+        self.graph_exec = graph_exec
+        self.spec: GraphSpec = load_graph_spec(graph_exec.graph_version_id)
+        self.cancel_event = threading.Event()
+        self.parent_cancel = parent_cancel
+        self.events: queue.Queue = queue.Queue()
+        self.runs: dict[uuid.UUID, NodeRun] = {}
+        self.waiting: dict[str, list[NodeRun]] = defaultdict(list)  # node id -> INCOMPLETE runs, oldest first
+        self.static_values: dict[tuple[str, str], Any] = {}
+        self.outputs: dict[str, list] = defaultdict(list)
+        self.failure: dict[str, Any] | None = None
+        self.in_flight: set[uuid.UUID] = set()
+        self.sequence = 0
+        self.new_rows: dict[uuid.UUID, NodeRun] = {}
+        self.dirty: dict[uuid.UUID, NodeRun] = {}
+        self.to_start: list[NodeRun] = []
+        self.pending_events: list[dict] = []
+        self.output_limit = settings.BLOCK_OUTPUT_MAX_BYTES
+        self.last_heartbeat = time.monotonic()
+        self.last_cancel_check = 0.0
+        self.pool = ThreadPoolExecutor(max_workers=settings.EXECUTION_MAX_PARALLEL_NODES, thread_name_prefix="node")
+
+    # --- the loop -------------------------------------------------------------------------------
+    def run(self) -> GraphExecution:
+        try:
+            self._restore_or_start()
+            self._flush()
+            while self.in_flight or not self.events.empty():
+                if self._cancelled():
+                    return self._terminate()
+                try:
+                    batch = [self.events.get(timeout=CANCEL_POLL_SECONDS)]
+                except queue.Empty:
+                    self._heartbeat_if_due()
+                    continue
+                while True:
+                    try:
+                        batch.append(self.events.get_nowait())
+                    except queue.Empty:
+                        break
+                for event in batch:
+                    self._handle(*event)
+                self._flush()
+            if self._cancelled():
+                return self._terminate()
+            return self._finish()
+        finally:
+            self.cancel_event.set()  # wakes any block still waiting, whatever happened
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _cancelled(self) -> bool:
+        if self.cancel_event.is_set() or (self.parent_cancel is not None and self.parent_cancel.is_set()):
+            self.cancel_event.set()
+            return True
+        now = time.monotonic()
+        if now - self.last_cancel_check >= CANCEL_POLL_SECONDS:
+            self.last_cancel_check = now
+            if is_cancel_requested(self.graph_exec.id):
+                self.cancel_event.set()
+                return True
+        return False
+
+    # --- state ----------------------------------------------------------------------------------
+    def _new_run(self, node: NodeSpec, input_data: dict[str, Any]) -> NodeRun:
+        self.sequence += 1
+        run = NodeRun(id=uuid.uuid4(), node=node, sequence=self.sequence, input_data=input_data)
+        self.runs[run.id] = run
+        self.new_rows[run.id] = run
+        return run
+
+    def _touch(self, run: NodeRun) -> None:
+        if run.id not in self.new_rows:
+            self.dirty[run.id] = run
+        self.pending_events.append(events.node_event(self.graph_exec, run))
+
+    def _restore_or_start(self) -> None:
+        rows = list(NodeExecution.objects.filter(graph_execution_id=self.graph_exec.id).order_by("sequence"))
+        if not rows:
+            for node in self.spec.start_nodes:
+                input_data = {}
+                if node.is_input:
+                    name = node.input_default.get("name")
+                    if name in self.graph_exec.inputs:
+                        input_data["value"] = self.graph_exec.inputs[name]
+                self._check_ready(self._new_run(node, input_data))
+            return
+        logger.info("Resuming execution %s with %d node executions", self.graph_exec.id, len(rows))
+        for row in rows:
+            node = self.spec.nodes[row.node_id]
+            run = NodeRun(
+                id=row.id,
+                node=node,
+                sequence=row.sequence,
+                status=row.status,
+                input_data=row.input_data,
+                output_data=row.output_data,
+                output_count=row.output_count,
+                error=row.error,
+                queued_at=row.queued_at,
+                started_at=row.started_at,
+                ended_at=row.ended_at,
+            )
+            self.runs[run.id] = run
+            self.sequence = max(self.sequence, row.sequence)
+            self._replay_outputs(run)
+            if run.status == S.INCOMPLETE:
+                self.waiting[node.node_id].append(run)
+            elif run.status in (S.QUEUED, S.RUNNING):
+                run.skip_outputs = run.output_count
+                self._start(run)
+
+    def _replay_outputs(self, run: NodeRun) -> None:
+        """Rebuild static values, graph outputs and failures from a stored node execution."""
+        for pin, values in run.output_data.items():
+            for link in run.node.links_out:
+                if link.is_static:
+                    for value in values:
+                        found, part = source_value(pin, value, link.source_name)
+                        if found:
+                            self.static_values[(link.sink_id, link.sink_name)] = part
+            if run.node.is_output and pin == "output":
+                self.outputs[run.input_data.get("name", "")].extend(values)
+        if run.status == S.FAILED:
+            self._record_failure(run)
+
+    def _handle(self, kind: str, run_id: uuid.UUID, *payload) -> None:
+        run = self.runs[run_id]
+        if kind == "output":
+            pin, value = payload
+            run.output_data.setdefault(pin, []).append(value)
+            run.output_count += 1
+            if pin == "error":
+                run.error = str(value)
+            if run.node.is_output and pin == "output":
+                self.outputs[run.input_data.get("name", "")].append(value)
+            self._route(run, pin, value)
+            self._touch(run)
+        elif kind == "finished":
+            (error,) = payload
+            self.in_flight.discard(run_id)
+            if error:
+                run.error = error
+                run.output_data.setdefault("error", []).append(error)
+                self._route(run, "error", error)
+            run.status = S.FAILED if run.error else S.COMPLETED
+            run.ended_at = timezone.now()
+            if run.status == S.FAILED:
+                self._record_failure(run)
+            self._touch(run)
+
+    def _record_failure(self, run: NodeRun) -> None:
+        handled = any(link.source_name == "error" for link in run.node.links_out)
+        if not handled and self.failure is None:
+            self.failure = {"node_id": run.node.node_id, "block_id": run.node.block_id, "node_exec_id": str(run.id),
+                            "message": run.error}
+
+    def _route(self, run: NodeRun, pin: str, value: Any) -> None:
+        for link in run.node.links_out:
+            found, part = source_value(pin, value, link.source_name)
+            if not found:
+                continue
+            sink = self.spec.nodes[link.sink_id]
+            if not sink.block.runs:
+                continue
+            if link.is_static:
+                self.static_values[(link.sink_id, link.sink_name)] = part
+            self._deliver(sink, link.sink_name, part)
+            if link.is_static:
+                # Runs that were already waiting get the static value too.
+                for waiting in list(self.waiting[sink.node_id]):
+                    if link.sink_name not in waiting.input_data:
+                        waiting.input_data[link.sink_name] = part
+                        self._check_ready(waiting)
+
+    def _deliver(self, sink: NodeSpec, pin: str, value: Any) -> None:
+        target = next((r for r in self.waiting[sink.node_id] if pin not in r.input_data), None)
+        if target is None:
+            target = self._new_run(sink, {})
+            self.waiting[sink.node_id].append(target)
+        target.input_data[pin] = value
+        self._check_ready(target)
+
+    def _check_ready(self, run: NodeRun) -> None:
+        """Start the run when every linked pin has a value (its own, or a static one)."""
+        node = run.node
+        collected = dict(run.input_data)
+        for pin in node.linked_pins:
+            if pin not in collected and (node.node_id, pin) in self.static_values:
+                collected[pin] = self.static_values[(node.node_id, pin)]
+        if not node.linked_pins <= set(collected):
+            self._touch(run)  # partial inputs are persisted too, for resuming
+            return
+        if run in self.waiting[node.node_id]:
+            self.waiting[node.node_id].remove(run)
+        run.input_data = merge_dynamic_inputs({**node.input_default, **collected})
+        if node.block.dynamic_input_pins:
+            extra = {pin: run.input_data.pop(pin) for pin in list(run.input_data) if pin not in node.block.Input.pins()}
+            run.input_data["inputs"] = {**(run.input_data.get("inputs") or {}), **extra}
+        self._start(run)
+
+    def _start(self, run: NodeRun) -> None:
+        now = timezone.now()
+        run.queued_at = run.queued_at or now
+        self.pending_events.append(events.node_event(self.graph_exec, run, status=S.QUEUED))
+        run.status = S.RUNNING
+        run.started_at = now
+        self._touch(run)
+        self.in_flight.add(run.id)
+        self.to_start.append(run)
+
+    # --- persistence ----------------------------------------------------------------------------
+    def _flush(self) -> None:
+        """Commit every change of the batch, then publish its events and start the ready nodes."""
+        new_rows = [run.to_row(self.graph_exec.id) for run in self.new_rows.values()]
+        dirty_rows = [run.to_row(self.graph_exec.id) for run in self.dirty.values()]
+        if new_rows or dirty_rows:
+            with transaction.atomic():
+                NodeExecution.objects.bulk_create(new_rows)
+                NodeExecution.objects.bulk_update(dirty_rows, NODE_FIELDS)
+        self.new_rows.clear()
+        self.dirty.clear()
+        events.publish(self.pending_events)
+        self.pending_events = []
+        starting, self.to_start = self.to_start, []
+        for run in starting:
+            self.pool.submit(self._run_node, run)
+        self._heartbeat_if_due()
+
+    def _heartbeat_if_due(self) -> None:
+        if time.monotonic() - self.last_heartbeat < settings.EXECUTION_HEARTBEAT_SECONDS:
+            return
+        self.last_heartbeat = time.monotonic()
+        GraphExecution.objects.filter(id=self.graph_exec.id).update(heartbeat_at=timezone.now())
+        get_redis().expire(LOCK_KEY.format(id=self.graph_exec.id), LOCK_TTL_SECONDS)
+
+    # --- running one node, in a pool thread -------------------------------------------------------
+    def _run_node(self, run: NodeRun) -> None:
+        context = BlockContext(
+            user_id=str(self.graph_exec.user_id),
+            graph_exec_id=str(self.graph_exec.id),
+            node_id=run.node.node_id,
+            node_exec_id=str(run.id),
+            cancel_event=self.cancel_event,
+            run_graph=self._run_child_graph,
+        )
+        error = None
+        try:
+            for index, (pin, value) in enumerate(run.node.block().execute(run.input_data, context)):
+                context.check_cancelled()
+                if index < run.skip_outputs:
+                    continue
+                try:
+                    value = json_safe(value, self.output_limit)
+                except OutputTooLarge as exc:
+                    error = f"Output '{pin}' {exc}."
+                    break
+                self.events.put(("output", run.id, pin, value))
+        except ExecutionCancelled:
+            return
+        except ValidationError as exc:
+            error = format_validation_error(exc)
+        except Exception as exc:  # a block's failure is the node's failure, reported to the user
+            logger.info("Node %s (%s) failed: %s", run.node.node_id, run.node.block.name, exc, exc_info=True)
+            error = str(exc) or type(exc).__name__
+        self.events.put(("finished", run.id, error))
+
+    def _run_child_graph(self, graph_id: str, graph_version: int, inputs: dict[str, Any]):
+        from .services import execution_create_child
+
+        child = execution_create_child(parent=self.graph_exec, graph_id=graph_id, graph_version=graph_version, inputs=inputs)
+        result = run_graph_execution(child.id, worker=self.graph_exec.worker, parent_cancel=self.cancel_event)
+        if result is None or result.status == S.TERMINATED:
+            raise ExecutionCancelled()
+        if result.status == S.FAILED:
+            detail = (result.error or {}).get("message", "")
+            raise RuntimeError(f"The agent's execution {result.id} failed: {detail}")
+        for name, values in result.outputs.items():
+            for value in values:
+                yield name, value
+
+    # --- the end ----------------------------------------------------------------------------------
+    def _finish(self) -> GraphExecution:
+        status = S.FAILED if self.failure else S.COMPLETED
+        return self._close(status, error=self.failure)
+
+    def _terminate(self) -> GraphExecution:
+        now = timezone.now()
+        for run in self.runs.values():
+            if run.status in (S.INCOMPLETE, S.QUEUED, S.RUNNING):
+                run.status = S.TERMINATED
+                run.ended_at = now
+                self._touch(run)
+        self.in_flight.clear()
+        self.to_start.clear()
+        self._flush()
+        return self._close(S.TERMINATED, error={"message": "Stopped by request."})
+
+    def _close(self, status: str, error: dict | None) -> GraphExecution:
+        graph_exec = self.graph_exec
+        graph_exec.status = status
+        graph_exec.outputs = dict(self.outputs)
+        graph_exec.error = error
+        graph_exec.ended_at = timezone.now()
+        GraphExecution.objects.filter(id=graph_exec.id).update(
+            status=status, outputs=graph_exec.outputs, error=error, ended_at=graph_exec.ended_at
+        )
+        events.publish([events.graph_event(graph_exec)])
+        return graph_exec
+
+
+def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threading.Event | None = None):
+    """Claim the execution, count the attempt, and run it to the end. None if there is nothing to
+    run (already finished, deleted, or another engine holds it)."""
+    now = timezone.now()
+    with transaction.atomic():
+        graph_exec = (
+            GraphExecution.objects.select_for_update()
+            .filter(id=graph_exec_id, status__in=[S.QUEUED, S.RUNNING])
+            .first()
+        )
+        if graph_exec is None:
+            return None
+        graph_exec.attempts = F("attempts") + 1
+        graph_exec.status = S.RUNNING
+        graph_exec.worker = worker
+        graph_exec.started_at = graph_exec.started_at or now
+        graph_exec.heartbeat_at = now
+        graph_exec.save(update_fields=["attempts", "status", "worker", "started_at", "heartbeat_at"])
+    graph_exec.refresh_from_db(fields=["attempts"])
+
+    if graph_exec.attempts > settings.EXECUTION_MAX_ATTEMPTS:
+        return _give_up(graph_exec)
+    redis = get_redis()
+    lock_key = LOCK_KEY.format(id=graph_exec.id)
+    if not redis.set(lock_key, worker or "engine", nx=True, ex=LOCK_TTL_SECONDS):
+        logger.warning("Execution %s is already being run elsewhere; leaving it", graph_exec.id)
+        return None
+    events.publish([events.graph_event(graph_exec)])
+    try:
+        return Engine(graph_exec, parent_cancel=parent_cancel).run()
+    except Exception as exc:
+        logger.exception("The engine failed running execution %s", graph_exec.id)
+        GraphExecution.objects.filter(id=graph_exec.id).update(
+            status=S.FAILED, error={"message": f"The engine failed: {exc}"}, ended_at=timezone.now()
+        )
+        graph_exec.refresh_from_db()
+        events.publish([events.graph_event(graph_exec)])
+        return graph_exec
+    finally:
+        redis.delete(lock_key)
+
+
+def _give_up(graph_exec: GraphExecution) -> GraphExecution:
+    message = (
+        f"Gave up after {graph_exec.attempts - 1} attempts: the worker running this execution was lost each time "
+        "(killed, out of memory or crashed)."
+    )
+    logger.error("Execution %s: %s", graph_exec.id, message)
+    now = timezone.now()
+    GraphExecution.objects.filter(id=graph_exec.id).update(status=S.FAILED, error={"message": message}, ended_at=now)
+    NodeExecution.objects.filter(graph_execution_id=graph_exec.id, status__in=[S.INCOMPLETE, S.QUEUED, S.RUNNING]).update(
+        status=S.FAILED, error="The execution was given up.", ended_at=now
+    )
+    graph_exec.refresh_from_db()
+    events.publish([events.graph_event(graph_exec)])
+    return graph_exec

@@ -1,0 +1,18 @@
+"""Celery tasks: thin, they take ids and call the engine or a service."""
+from celery import shared_task
+
+from autogpt_platform.queues import CeleryQueue
+
+from . import services
+from .engine import run_graph_execution
+
+
+@shared_task(queue=CeleryQueue.AGENT_EXECUTIONS, acks_late=True, reject_on_worker_lost=True, ignore_result=True, bind=True)
+def execute_graph(self, graph_exec_id: str) -> None:
+    """Run (or resume) one graph execution. Redelivered if the worker is lost mid-run."""
+    run_graph_execution(graph_exec_id, worker=self.request.hostname or "")
+
+
+@shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)
+def reap_stuck_executions() -> dict[str, int]:
+    return services.execution_reap_stuck()

@@ -1,0 +1,79 @@
+"""Blocks only the tests register (EXTRA_BLOCK_MODULES): they make side effects countable and
+failures reproducible inside a real worker."""
+import os
+import signal
+from typing import Any
+
+from agents.blocks import Block, BlockCategory, BlockOutput, BlockSchema, BlockTestCase, SchemaField, register
+from autogpt_platform.redis_client import get_redis
+
+COUNTER_KEY = "test:side-effects:{key}"
+
+
+def side_effect_count(key: str) -> int:
+    return int(get_redis().get(COUNTER_KEY.format(key=key)) or 0)
+
+
+@register
+class CountSideEffectBlock(Block):
+    """Test block: counts each run in Redis under `key`, then passes `value` on."""
+
+    id = "00000000-0000-4000-8000-00000000c001"
+    name = "Test Count Side Effect"
+    categories = {BlockCategory.DEVELOPER_TOOLS}
+
+    class Input(BlockSchema):
+        key: str = SchemaField(description="Counter name.")
+        value: Any = SchemaField(None, description="Passed on.")
+
+    class Output(BlockOutput):
+        output: Any = SchemaField(description="The value.")
+
+    test_cases = [BlockTestCase({"key": "self-test", "value": 1}, [("output", 1)])]
+
+    def run(self, input_data, context):
+        get_redis().incr(COUNTER_KEY.format(key=input_data.key))
+        yield "output", input_data.value
+
+
+@register
+class KillWorkerBlock(Block):
+    """Test block: kills the worker process running it, as an out-of-memory kill would."""
+
+    id = "00000000-0000-4000-8000-00000000c002"
+    name = "Test Kill Worker"
+    categories = {BlockCategory.DEVELOPER_TOOLS}
+
+    class Input(BlockSchema):
+        trigger: Any = SchemaField(None, description="Anything.")
+        dry_run: bool = SchemaField(False, description="Do not kill (self-test).")
+
+    class Output(BlockOutput):
+        output: Any = SchemaField(description="Never reached.")
+
+    test_cases = [BlockTestCase({"dry_run": True}, [("output", None)])]
+
+    def run(self, input_data, context):
+        if not input_data.dry_run:
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield "output", input_data.trigger
+
+
+@register
+class BigOutputBlock(Block):
+    """Test block: yields a text of `size` bytes."""
+
+    id = "00000000-0000-4000-8000-00000000c003"
+    name = "Test Big Output"
+    categories = {BlockCategory.DEVELOPER_TOOLS}
+
+    class Input(BlockSchema):
+        size: int = SchemaField(description="Bytes.")
+
+    class Output(BlockOutput):
+        output: str = SchemaField(description="The text.")
+
+    test_cases = [BlockTestCase({"size": 3}, [("output", "xxx")])]
+
+    def run(self, input_data, context):
+        yield "output", "x" * input_data.size
