@@ -426,9 +426,25 @@ class Engine:
         return graph_exec
 
 
+class EngineBusy(Exception):
+    """Another engine, still alive, holds the execution; try again later."""
+
+
+def _engine_is_dead(previous_heartbeat) -> bool:
+    stale_after = settings.EXECUTION_HEARTBEAT_SECONDS * 3
+    return previous_heartbeat is None or (timezone.now() - previous_heartbeat).total_seconds() > stale_after
+
+
 def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threading.Event | None = None):
-    """Claim the execution, count the attempt, and run it to the end. None if there is nothing to
-    run (already finished, deleted, or another engine holds it)."""
+    """Claim the execution, count the attempt, and run it to the end. None when there is nothing to
+    run (finished or deleted). Raises EngineBusy while a live engine holds it.
+
+    A redelivered message finds the lock of the engine that died with its worker; once that
+    engine's heartbeat is stale, the lock is taken over and the execution resumes.
+    """
+    redis = get_redis()
+    lock_key = LOCK_KEY.format(id=graph_exec_id)
+    token = f"{worker or 'engine'}:{uuid.uuid4()}"
     now = timezone.now()
     with transaction.atomic():
         graph_exec = (
@@ -438,6 +454,11 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
         )
         if graph_exec is None:
             return None
+        if not redis.set(lock_key, token, nx=True, ex=LOCK_TTL_SECONDS):
+            if not _engine_is_dead(graph_exec.heartbeat_at):
+                raise EngineBusy(f"Execution {graph_exec_id} is being run by {redis.get(lock_key)}")
+            logger.warning("Execution %s: taking over from an engine that stopped beating", graph_exec_id)
+            redis.set(lock_key, token, ex=LOCK_TTL_SECONDS)
         graph_exec.attempts = F("attempts") + 1
         graph_exec.status = S.RUNNING
         graph_exec.worker = worker
@@ -446,15 +467,10 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
         graph_exec.save(update_fields=["attempts", "status", "worker", "started_at", "heartbeat_at"])
     graph_exec.refresh_from_db(fields=["attempts"])
 
-    if graph_exec.attempts > settings.EXECUTION_MAX_ATTEMPTS:
-        return _give_up(graph_exec)
-    redis = get_redis()
-    lock_key = LOCK_KEY.format(id=graph_exec.id)
-    if not redis.set(lock_key, worker or "engine", nx=True, ex=LOCK_TTL_SECONDS):
-        logger.warning("Execution %s is already being run elsewhere; leaving it", graph_exec.id)
-        return None
-    events.publish([events.graph_event(graph_exec)])
     try:
+        if graph_exec.attempts > settings.EXECUTION_MAX_ATTEMPTS:
+            return _give_up(graph_exec)
+        events.publish([events.graph_event(graph_exec)])
         return Engine(graph_exec, parent_cancel=parent_cancel).run()
     except Exception as exc:
         logger.exception("The engine failed running execution %s", graph_exec.id)
@@ -465,7 +481,8 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
         events.publish([events.graph_event(graph_exec)])
         return graph_exec
     finally:
-        redis.delete(lock_key)
+        if redis.get(lock_key) == token:
+            redis.delete(lock_key)
 
 
 def _give_up(graph_exec: GraphExecution) -> GraphExecution:

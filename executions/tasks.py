@@ -1,16 +1,24 @@
 """Celery tasks: thin, they take ids and call the engine or a service."""
 from celery import shared_task
+from django.conf import settings
 
 from autogpt_platform.queues import CeleryQueue
 
 from . import services
-from .engine import run_graph_execution
+from .engine import EngineBusy, run_graph_execution
 
 
-@shared_task(queue=CeleryQueue.AGENT_EXECUTIONS, acks_late=True, reject_on_worker_lost=True, ignore_result=True, bind=True)
+@shared_task(
+    queue=CeleryQueue.AGENT_EXECUTIONS, acks_late=True, reject_on_worker_lost=True, ignore_result=True, bind=True,
+    max_retries=100,
+)
 def execute_graph(self, graph_exec_id: str) -> None:
-    """Run (or resume) one graph execution. Redelivered if the worker is lost mid-run."""
-    run_graph_execution(graph_exec_id, worker=self.request.hostname or "")
+    """Run (or resume) one graph execution. Redelivered if the worker is lost mid-run; while the
+    lost engine's lock is still fresh, it tries again a heartbeat later."""
+    try:
+        run_graph_execution(graph_exec_id, worker=self.request.hostname or "")
+    except EngineBusy as busy:
+        raise self.retry(exc=busy, countdown=settings.EXECUTION_HEARTBEAT_SECONDS) from busy
 
 
 @shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)

@@ -120,6 +120,7 @@ def celery_worker(
         ],
         env=env,
     )
+    worker.node_name = f"{name}@{socket.gethostname()}"
     worker.wait_for_log("ready.", timeout=60)
     return worker
 

@@ -8,6 +8,8 @@ os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"
 os.environ.setdefault("CLAMAV_REQUIRED", "true")
 # Blocks that only tests use: side-effect counters, a worker killer, oversized outputs.
 os.environ.setdefault("EXTRA_BLOCK_MODULES", "tests.blocks")
+# Short heartbeats, so that a lost engine is noticed within seconds.
+os.environ.setdefault("EXECUTION_HEARTBEAT_SECONDS", "1")
 
 from .base import *  # noqa: E402,F401,F403
 
