@@ -15,9 +15,13 @@ from tests.processes import ROOT, free_port, wait_until
 EMBEDDED_ENV_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 
 
-def get_json(url: str):
+def get_json(url: str, body: dict | None = None, token: str | None = None):
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -71,6 +75,20 @@ def test_run_platform_serves_ready_on_embedded_defaults_and_ctrl_c_stops_everyth
     assert (tmp_path / "var" / "redis.sock").exists()
     output = (tmp_path / "run.log").read_text()
     assert "Demo user: demo@example.com" in output
+    # The seeded example agent runs end to end on SQLite and the embedded Redis.
+    base = f"http://127.0.0.1:{port}/api/v1"
+    _, tokens = get_json(f"{base}/auth/login", {"email": "demo@example.com", "password": "demo-password-123"})
+    _, graphs = get_json(f"{base}/graphs", token=tokens["access"])
+    calculator = next(g for g in graphs["results"] if g["name"] == "Calculator agent")
+    status, execution = get_json(f"{base}/graphs/{calculator['id']}/execute/1", {"inputs": {"Input": 8}}, token=tokens["access"])
+    assert status == 201, execution
+    done = wait_until(
+        lambda: (lambda e: e if e["status"] in ("COMPLETED", "FAILED") else None)(
+            get_json(f"{base}/executions/{execution['id']}", token=tokens["access"])[1]
+        ),
+        timeout=30, message="the demo agent to finish",
+    )
+    assert done["outputs"] == {"Output": [42.0]}, done
     descendants = psutil.Process(process.pid).children(recursive=True)
     assert len(descendants) >= 5  # redis, daphne, worker (+pool), beat, flower
 
