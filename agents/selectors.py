@@ -29,6 +29,10 @@ def graph_get_for_user(*, user: User, graph_id: uuid.UUID | str, version: int | 
     return graph_version
 
 
+def graph_exists(*, user: User, graph_id: uuid.UUID | str) -> bool:
+    return Graph.objects.filter(id=graph_id, user=user).exists()
+
+
 def graph_list(*, user: User) -> QuerySet[GraphVersion]:
     """The active version of each of the user's graphs, most recently changed first."""
     return _with_content(

@@ -1,3 +1,8 @@
-"""WebSocket URL routes (the /ws consumer arrives with live execution updates)."""
+"""WebSocket URL routes."""
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from executions.consumers import ExecutionConsumer
+
+websocket_urlpatterns = [
+    path("ws", ExecutionConsumer.as_asgi()),
+]

@@ -25,3 +25,8 @@ def execution_get(*, user: User, graph_exec_id: uuid.UUID) -> GraphExecution:
     if graph_exec is None:
         raise NotFoundError("Execution not found.")
     return graph_exec
+
+
+def execution_exists(*, user: User, graph_exec_id: uuid.UUID) -> bool:
+    return GraphExecution.objects.filter(id=graph_exec_id, user=user).exists()
+

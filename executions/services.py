@@ -15,7 +15,7 @@ from agents.selectors import graph_get_for_user
 from agents.validation import validate_execution_inputs
 from autogpt_platform.errors import ConflictError, NotFoundError
 
-from . import engine
+from . import engine, events
 from .models import TERMINAL_STATUSES, ExecutionStatus, GraphExecution, TriggerKind
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,17 @@ def _enqueue(graph_exec_id: uuid.UUID) -> None:
     from .tasks import execute_graph
 
     transaction.on_commit(lambda: execute_graph.delay(str(graph_exec_id)))
+
+
+def _publish_state_after_commit(exec_ids: list) -> None:
+    """Tell subscribers about executions changed here rather than by an engine."""
+
+    def publish() -> None:
+        changed = GraphExecution.objects.filter(id__in=exec_ids)
+        events.publish([events.graph_event(graph_exec) for graph_exec in changed], wait=True)
+
+    if exec_ids:
+        transaction.on_commit(publish)
 
 
 def execution_create(
@@ -48,6 +59,8 @@ def execution_create(
         trigger_kind=trigger_kind,
         trigger_id=trigger_id,
     )
+    # Published before the task is sent, so that QUEUED reaches subscribers before RUNNING.
+    _publish_state_after_commit([graph_exec.id])
     _enqueue(graph_exec.id)
     return graph_exec
 
@@ -92,8 +105,10 @@ def _stop_tree(graph_exec_id: uuid.UUID) -> None:
     for exec_id in _descendant_ids(graph_exec_id):
         engine.request_cancel(exec_id)
         stoppable = GraphExecution.objects.filter(id=exec_id).exclude(status__in=TERMINAL_STATUSES)
-        if not engine.is_locked(exec_id):
-            stoppable.update(status=S.TERMINATED, ended_at=now, error={"message": "Stopped by request."})
+        if not engine.is_locked(exec_id) and stoppable.update(
+            status=S.TERMINATED, ended_at=now, error={"message": "Stopped by request."}
+        ):
+            _publish_state_after_commit([exec_id])
 
 
 def execution_stop(*, user: User, graph_exec_id: uuid.UUID) -> GraphExecution:
@@ -147,6 +162,7 @@ def execution_reap_stuck() -> dict[str, int]:
             if claimed.parent_id is None and claimed.attempts < settings.EXECUTION_MAX_ATTEMPTS:
                 claimed.status = S.QUEUED
                 claimed.save(update_fields=["status"])
+                _publish_state_after_commit([claimed.id])
                 _enqueue(claimed.id)
                 requeued += 1
                 logger.warning("Reaper: execution %s lost its worker; queued again", claimed.id)
@@ -159,6 +175,7 @@ def execution_reap_stuck() -> dict[str, int]:
                 GraphExecution.objects.filter(id=claimed.id).update(
                     status=S.FAILED, ended_at=timezone.now(), error={"message": reason}
                 )
+                _publish_state_after_commit([claimed.id])
                 failed += 1
                 logger.warning("Reaper: execution %s failed: %s", claimed.id, reason)
     return {"requeued": requeued, "failed": failed}

@@ -48,3 +48,26 @@ def live_beat(django_db_setup, django_db_blocker):
     beat = processes.celery_beat()
     yield beat
     beat.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker):
+    """A real daphne serving the ASGI application (REST + /ws) on the test database."""
+    port = processes.free_port()
+    server = processes.daphne(port)
+    yield f"127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_stray_connections(django_db_setup, django_db_blocker):
+    """Connections opened by threads (database_sync_to_async, engines in-process) would keep the
+    test database from being dropped at the end."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

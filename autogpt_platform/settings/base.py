@@ -122,9 +122,10 @@ CACHES = {
 }
 
 # https://channels.readthedocs.io/en/latest/topics/channel_layers.html
+# The pub/sub layer: one PUBLISH per group, fanned out inside each daphne process.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL]},
     }
 }
