@@ -1,4 +1,5 @@
 """AutoGPT's agent export format (../shared/autogpt-compat/calculator-agent.json), both ways."""
+
 from typing import Any
 
 from autogpt_platform.errors import ApplicationError, FieldError

@@ -1,4 +1,5 @@
 """Running one block outside a graph (POST /api/v1/blocks/{id}/execute)."""
+
 import threading
 from typing import Any
 

@@ -49,6 +49,9 @@ class Node(models.Model):
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["graph_version", "node_id"], name="unique_node_per_version")]
 
+    def __str__(self) -> str:
+        return f"{self.node_id} ({self.block_id})"
+
 
 class Link(models.Model):
     graph_version = models.ForeignKey(GraphVersion, on_delete=models.CASCADE, related_name="links")
@@ -61,3 +64,6 @@ class Link(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}.{self.source_name} -> {self.sink_id}.{self.sink_name}"

@@ -5,6 +5,7 @@
 build the pin's value out of parts before the block runs; as a source, they pick a part of the
 output value.
 """
+
 import functools
 from typing import Any
 

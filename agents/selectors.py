@@ -1,4 +1,5 @@
 """Graph reads: per-user lookups, versions, the derived input and output schemas."""
+
 import uuid
 from typing import Any
 
@@ -22,7 +23,9 @@ def graph_get_for_user(*, user: User, graph_id: uuid.UUID | str, version: int | 
     """A version of one of the user's graphs (the active one by default); another user's graph
     is not found."""
     queryset = GraphVersion.objects.filter(graph_id=graph_id, graph__user=user)
-    queryset = queryset.filter(version=version) if version is not None else queryset.filter(version=F("graph__active_version"))
+    queryset = (
+        queryset.filter(version=version) if version is not None else queryset.filter(version=F("graph__active_version"))
+    )
     graph_version = _with_content(queryset).first()
     if graph_version is None:
         raise NotFoundError("Graph not found." if version is None else f"Graph version {version} not found.")

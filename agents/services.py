@@ -1,4 +1,5 @@
 """Graph writes: create, new versions, activate, delete, import."""
+
 import uuid
 from typing import Any
 
@@ -8,6 +9,8 @@ from django.db.models import Max
 from accounts.models import User
 from autogpt_platform.errors import FieldError, NotFoundError
 
+from .api.serializers import GraphInputSerializer
+from .autogpt_format import graph_from_export
 from .blocks.registry import canonical_block_id
 from .models import Graph, GraphVersion, Link, Node
 from .selectors import graph_get_for_user
@@ -144,6 +147,6 @@ def graph_delete(*, user: User, graph_id: uuid.UUID) -> None:
 
 def graph_import(*, user: User, data: Any) -> GraphVersion:
     """Import an AutoGPT agent export as a new graph of the user's."""
-    from .autogpt_format import graph_from_export
-
-    return graph_create(user=user, **graph_from_export(data))
+    body = GraphInputSerializer(data=graph_from_export(data))
+    body.is_valid(raise_exception=True)  # the same shape, types and lengths as POST /graphs
+    return graph_create(user=user, **body.validated_data)

@@ -3,6 +3,7 @@
 Every problem names where it is: `nodes.<node id>.<pin>` or `links.<index>` (or `inputs.<name>`),
 so that a 400 says which node, which pin and what is wrong. All problems are reported at once.
 """
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,11 +16,27 @@ from .pins import base_pin, pin_type_error
 
 class GraphValidationError(ApplicationError):
     code = "validation_error"
+    subject = "graph"
 
     def __init__(self, problems: dict[str, list[str]]):
         shown = [f"{where}: {messages[0]}" for where, messages in list(problems.items())[:5]]
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        super().__init__("Invalid graph: " + "; ".join(shown) + more, details=problems)
+        super().__init__(f"Invalid {self.subject}: " + "; ".join(shown) + more, details=problems)
+
+
+class InputValidationError(GraphValidationError):
+    subject = "inputs"
+
+
+def contains_nul(value: Any) -> bool:
+    """PostgreSQL cannot store a NUL character in JSON text."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(item) for item in value)
+    return False
 
 
 @dataclass
@@ -70,12 +87,20 @@ def validate_graph(*, name: str, nodes: list[dict[str, Any]], links: list[dict[s
             if node_id not in node_ids:
                 problems.add(f"{where}.{end}", f"No node with id '{node_id}' in this graph.")
         source_block, sink_block = blocks.get(source), blocks.get(sink)
-        if source_block and not source_block.dynamic_output_pins and base_pin(link["source_name"]) not in source_block.Output.pins():
+        if (
+            source_block
+            and not source_block.dynamic_output_pins
+            and base_pin(link["source_name"]) not in source_block.Output.pins()
+        ):
             problems.add(
                 f"{where}.source_name",
                 f"Node '{source}' ({blocks[source].name}) has no output pin '{link['source_name']}'.",
             )
-        if sink_block and not sink_block.dynamic_input_pins and base_pin(link["sink_name"]) not in sink_block.Input.pins():
+        if (
+            sink_block
+            and not sink_block.dynamic_input_pins
+            and base_pin(link["sink_name"]) not in sink_block.Input.pins()
+        ):
             problems.add(
                 f"{where}.sink_name", f"Node '{sink}' ({blocks[sink].name}) has no input pin '{link['sink_name']}'."
             )
@@ -97,6 +122,11 @@ def validate_graph(*, name: str, nodes: list[dict[str, Any]], links: list[dict[s
                     f"Node '{node_id}' ({block.name}): required input '{pin}' has neither a default nor a link.",
                 )
         for pin, value in defaults.items():
+            if contains_nul(value):
+                problems.add(
+                    f"nodes.{node_id}.{pin}", f"Node '{node_id}', pin '{pin}': text may not contain NUL characters."
+                )
+                continue
             error = pin_type_error(block.Input, pin, value)
             if error:
                 problems.add(f"nodes.{node_id}.{pin}", f"Node '{node_id}' ({block.name}), pin '{pin}': {error}.")
@@ -118,7 +148,7 @@ def validate_execution_inputs(graph_version, inputs: Any) -> None:
     problems = Problems()
     if not isinstance(inputs, dict):
         problems.add("inputs", "inputs must be an object of input name to value.")
-        problems.raise_if_any()
+        problems.raise_if_any(InputValidationError)
     input_nodes = {}
     for node in graph_version.nodes.all():
         block = get_block(node.block_id)
@@ -130,9 +160,11 @@ def validate_execution_inputs(graph_version, inputs: Any) -> None:
             problems.add(f"inputs.{name}", f"This graph has no input named '{name}' (its inputs: {known}).")
     for name, (node, block) in input_nodes.items():
         value = inputs.get(name)
-        if value is None:
+        if contains_nul(value):
+            problems.add(f"inputs.{name}", f"Input '{name}': text may not contain NUL characters.")
+        elif value is None:
             if node.input_default.get("value", block.Input.model_fields["value"].default) is None:
                 problems.add(f"inputs.{name}", f"Input '{name}' is required.")
         elif error := pin_type_error(block.Input, "value", value):
             problems.add(f"inputs.{name}", f"Input '{name}': {error}.")
-    problems.raise_if_any()
+    problems.raise_if_any(InputValidationError)

@@ -22,7 +22,8 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            # DRF nests an object's own errors under non_field_errors: they belong to the object.
+            name = prefix if prefix and key == "non_field_errors" else f"{prefix}.{key}" if prefix else str(key)
             flat.update(_flatten(value, name))
         return flat
     if isinstance(detail, list):

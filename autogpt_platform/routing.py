@@ -1,4 +1,5 @@
 """WebSocket URL routes."""
+
 from django.urls import path
 
 from executions.consumers import ExecutionConsumer

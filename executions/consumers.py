@@ -5,6 +5,7 @@ subscribes to one execution (`subscribe_graph_execution {graph_exec_id}`) or to 
 of a graph (`subscribe_graph_executions {graph_id}`); it gets the current state first, then every
 change. A bad message is answered with success false, never by closing the connection.
 """
+
 import json
 import logging
 import uuid
@@ -103,8 +104,15 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         await handler(method, data)
 
     async def reply(self, method, *, success: bool = False, channel=None, data=None, error=None) -> None:
-        await self.send_json({"method": method, "data": data, "success": success if error is None else False,
-                              "channel": channel, "error": error})
+        await self.send_json(
+            {
+                "method": method,
+                "data": data,
+                "success": success if error is None else False,
+                "channel": channel,
+                "error": error,
+            }
+        )
 
     async def heartbeat(self, method, data):
         await self.send_json({"method": "heartbeat", "data": "pong", "success": True})
@@ -124,8 +132,9 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         await self.reply(method, success=True, channel=channel)
         self.last_seq[str(exec_id)] = max(self.last_seq.get(str(exec_id), 0), seq)
         for event in snapshot:
-            await self.send_json({"method": event["event_type"], "channel": channel, "data": event,
-                                  "success": True, "error": None})
+            await self.send_json(
+                {"method": event["event_type"], "channel": channel, "data": event, "success": True, "error": None}
+            )
 
     async def subscribe_graph_executions(self, method, data):
         graph_id = _uuid_field(data, "graph_id")
@@ -144,8 +153,15 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
             exec_id = str(graph_exec["id"])
             if seq > self.last_seq.get(exec_id, 0):
                 self.last_seq[exec_id] = seq
-                await self.send_json({"method": "graph_execution_event", "channel": channel, "data": graph_exec,
-                                      "success": True, "error": None})
+                await self.send_json(
+                    {
+                        "method": "graph_execution_event",
+                        "channel": channel,
+                        "data": graph_exec,
+                        "success": True,
+                        "error": None,
+                    }
+                )
 
     async def unsubscribe(self, method, data):
         channel = data.get("channel") if isinstance(data, dict) else None
@@ -168,12 +184,14 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         channel = execution_channel(self.user.id, exec_id)
         if channel not in self.groups_joined:
             channel = graph_channel(self.user.id, event["graph_id"])
-        await self.send_json({"method": event["event_type"], "channel": channel, "data": event, "success": True,
-                              "error": None})
+        await self.send_json(
+            {"method": event["event_type"], "channel": channel, "data": event, "success": True, "error": None}
+        )
 
     async def notification_event(self, message: dict[str, Any]):
-        await self.send_json({"method": "notification", "channel": None, "data": message["notification"],
-                              "success": True, "error": None})
+        await self.send_json(
+            {"method": "notification", "channel": None, "data": message["notification"], "success": True, "error": None}
+        )
 
 
 def _uuid_field(data, name: str) -> uuid.UUID | None:

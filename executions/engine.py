@@ -11,6 +11,7 @@ outputs already passed downstream skipped.
 Stop: a cancel flag in Redis, checked a few times a second; blocks wait through
 BlockContext.sleep, which wakes up at once when the execution is stopped.
 """
+
 import json
 import logging
 import queue
@@ -73,6 +74,8 @@ def json_safe(value: Any, limit: int) -> Any:
     text = json.dumps(value, default=str)
     if len(text) > limit:
         raise OutputTooLarge(f"is {len(text)} bytes, over the limit of {limit} bytes")
+    if "\\u0000" in text:  # PostgreSQL's JSON cannot store NUL characters
+        return json.loads(text.replace("\\u0000", ""))
     return json.loads(text) if not isinstance(value, (str, int, float, bool, type(None))) else value
 
 
@@ -269,8 +272,12 @@ class Engine:
     def _record_failure(self, run: NodeRun) -> None:
         handled = any(link.source_name == "error" for link in run.node.links_out)
         if not handled and self.failure is None:
-            self.failure = {"node_id": run.node.node_id, "block_id": run.node.block_id, "node_exec_id": str(run.id),
-                            "message": run.error}
+            self.failure = {
+                "node_id": run.node.node_id,
+                "block_id": run.node.block_id,
+                "node_exec_id": str(run.id),
+                "message": run.error,
+            }
 
     def _route(self, run: NodeRun, pin: str, value: Any) -> None:
         for link in run.node.links_out:
@@ -385,7 +392,9 @@ class Engine:
     def _run_child_graph(self, graph_id: str, graph_version: int, inputs: dict[str, Any]):
         from .services import execution_create_child
 
-        child = execution_create_child(parent=self.graph_exec, graph_id=graph_id, graph_version=graph_version, inputs=inputs)
+        child = execution_create_child(
+            parent=self.graph_exec, graph_id=graph_id, graph_version=graph_version, inputs=inputs
+        )
         result = run_graph_execution(child.id, worker=self.graph_exec.worker, parent_cancel=self.cancel_event)
         if result is None or result.status == S.TERMINATED:
             raise ExecutionCancelled()
@@ -493,9 +502,9 @@ def _give_up(graph_exec: GraphExecution) -> GraphExecution:
     logger.error("Execution %s: %s", graph_exec.id, message)
     now = timezone.now()
     GraphExecution.objects.filter(id=graph_exec.id).update(status=S.FAILED, error={"message": message}, ended_at=now)
-    NodeExecution.objects.filter(graph_execution_id=graph_exec.id, status__in=[S.INCOMPLETE, S.QUEUED, S.RUNNING]).update(
-        status=S.FAILED, error="The execution was given up.", ended_at=now
-    )
+    NodeExecution.objects.filter(
+        graph_execution_id=graph_exec.id, status__in=[S.INCOMPLETE, S.QUEUED, S.RUNNING]
+    ).update(status=S.FAILED, error="The execution was given up.", ended_at=now)
     graph_exec.refresh_from_db()
     events.publish([events.graph_event(graph_exec)])
     return graph_exec

@@ -7,6 +7,7 @@ current-state snapshot a late subscriber receives, or an event arriving through 
 Publishing must not slow the engine down, and the channel layer is asynchronous: one publisher
 thread per process runs its own event loop and sends the events in the order they were handed over.
 """
+
 import asyncio
 import copy
 import logging

@@ -1,5 +1,6 @@
 """A graph version as the engine sees it: blocks resolved, links indexed. Versions never change
 once saved, so a worker loads each one once."""
+
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any

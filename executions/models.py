@@ -78,3 +78,6 @@ class NodeExecution(models.Model):
     class Meta:
         ordering = ["graph_execution", "sequence"]
         indexes = [models.Index(fields=["graph_execution", "sequence"])]
+
+    def __str__(self) -> str:
+        return f"{self.node_id} #{self.sequence} ({self.status})"

@@ -29,4 +29,3 @@ def execution_get(*, user: User, graph_exec_id: uuid.UUID) -> GraphExecution:
 
 def execution_exists(*, user: User, graph_exec_id: uuid.UUID) -> bool:
     return GraphExecution.objects.filter(id=graph_exec_id, user=user).exists()
-

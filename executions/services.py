@@ -1,4 +1,5 @@
 """Execution writes: start, stop, delete, and the reaper's resolution of lost executions."""
+
 import logging
 import time
 import uuid
@@ -65,7 +66,9 @@ def execution_create(
     return graph_exec
 
 
-def execution_create_child(*, parent: GraphExecution, graph_id: str, graph_version: int, inputs: dict) -> GraphExecution:
+def execution_create_child(
+    *, parent: GraphExecution, graph_id: str, graph_version: int, inputs: dict
+) -> GraphExecution:
     """A child execution for an Agent Executor node; it runs inside the parent's engine."""
     version = (
         GraphVersion.objects.prefetch_related("nodes")
@@ -154,9 +157,11 @@ def execution_reap_stuck() -> dict[str, int]:
         if engine.is_locked(graph_exec.id):
             continue
         with transaction.atomic():
-            claimed = GraphExecution.objects.select_for_update(skip_locked=True).filter(
-                id=graph_exec.id, status=S.RUNNING, heartbeat_at__lt=stale_before
-            ).first()
+            claimed = (
+                GraphExecution.objects.select_for_update(skip_locked=True)
+                .filter(id=graph_exec.id, status=S.RUNNING, heartbeat_at__lt=stale_before)
+                .first()
+            )
             if claimed is None:
                 continue
             if claimed.parent_id is None and claimed.attempts < settings.EXECUTION_MAX_ATTEMPTS:

@@ -1,4 +1,5 @@
 """Celery tasks: thin, they take ids and call the engine or a service."""
+
 from celery import shared_task
 from django.conf import settings
 
@@ -9,7 +10,11 @@ from .engine import EngineBusy, run_graph_execution
 
 
 @shared_task(
-    queue=CeleryQueue.AGENT_EXECUTIONS, acks_late=True, reject_on_worker_lost=True, ignore_result=True, bind=True,
+    queue=CeleryQueue.AGENT_EXECUTIONS,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    bind=True,
     max_retries=100,
 )
 def execute_graph(self, graph_exec_id: str) -> None:

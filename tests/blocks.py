@@ -1,5 +1,6 @@
 """Blocks only the tests register (EXTRA_BLOCK_MODULES): they make side effects countable and
 failures reproducible inside a real worker."""
+
 import os
 import signal
 from typing import Any

@@ -1,4 +1,5 @@
 """Building graphs for tests, and running them through the REST API against a real worker."""
+
 import json
 import time
 from pathlib import Path
@@ -32,8 +33,13 @@ def node(node_id: str, block_id: str, **input_default) -> dict:
 
 
 def link(source_id: str, source_name: str, sink_id: str, sink_name: str, is_static: bool = False) -> dict:
-    return {"source_id": source_id, "source_name": source_name, "sink_id": sink_id, "sink_name": sink_name,
-            "is_static": is_static}
+    return {
+        "source_id": source_id,
+        "source_name": source_name,
+        "sink_id": sink_id,
+        "sink_name": sink_name,
+        "is_static": is_static,
+    }
 
 
 def create_graph(client: APIClient, nodes: list, links: list, name: str = "test graph") -> dict:
@@ -49,7 +55,9 @@ def import_calculator(client: APIClient) -> dict:
 
 
 def execute(client: APIClient, graph: dict, inputs: dict | None = None) -> dict:
-    response = client.post(f"/api/v1/graphs/{graph['id']}/execute/{graph['version']}", {"inputs": inputs or {}}, format="json")
+    response = client.post(
+        f"/api/v1/graphs/{graph['id']}/execute/{graph['version']}", {"inputs": inputs or {}}, format="json"
+    )
     assert response.status_code == 201, response.content
     return response.json()
 

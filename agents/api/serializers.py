@@ -23,7 +23,7 @@ class LinkInputSerializer(serializers.Serializer):
 class GraphInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    instructions = serializers.CharField(required=False, allow_blank=True, default="")
+    instructions = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
     nodes = NodeInputSerializer(many=True)
     links = LinkInputSerializer(many=True, required=False, default=list)
 
@@ -86,7 +86,8 @@ class GraphOutputSerializer(GraphSummarySerializer):
             "instructions": graph_version.instructions,
             "created_at": exported["created_at"],
             "nodes": [
-                {key: node[key] for key in ("id", "block_id", "input_default", "metadata")} for node in exported["nodes"]
+                {key: node[key] for key in ("id", "block_id", "input_default", "metadata")}
+                for node in exported["nodes"]
             ],
             "links": exported["links"],
             "input_schema": exported["input_schema"],

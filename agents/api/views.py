@@ -6,8 +6,8 @@ from rest_framework.views import APIView
 from accounts.models import ApiKey
 from agents import selectors, services
 from agents.autogpt_format import graph_to_export
-from agents.blocks import all_blocks
 from agents.block_runner import block_execute
+from agents.blocks import all_blocks
 from autogpt_platform.pagination import PageNumberPagination
 from executions.api.serializers import ExecutionSummarySerializer
 from executions.api.views import ExecutionFilter, paginated
@@ -24,7 +24,7 @@ def _version_param(request) -> int | None:
     raw = request.query_params.get("version")
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise serializers.ValidationError({"version": ["A version is a whole number from 1."]})
     return int(raw)
 
@@ -67,7 +67,9 @@ class GraphDetailView(APIView):
 
     @extend_schema(tags=["graphs"], parameters=[VERSION_PARAM], responses=s.GraphOutputSerializer)
     def get(self, request, graph_id):
-        graph_version = selectors.graph_get_for_user(user=request.user, graph_id=graph_id, version=_version_param(request))
+        graph_version = selectors.graph_get_for_user(
+            user=request.user, graph_id=graph_id, version=_version_param(request)
+        )
         return Response(s.GraphOutputSerializer(graph_version).data)
 
     @extend_schema(tags=["graphs"], request=s.GraphUpdateInputSerializer, responses=s.GraphOutputSerializer)
@@ -76,7 +78,9 @@ class GraphDetailView(APIView):
         data = s.GraphUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         graph_version = services.graph_version_create(user=request.user, graph_id=graph_id, **data.validated_data)
-        graph_version = selectors.graph_get_for_user(user=request.user, graph_id=graph_id, version=graph_version.version)
+        graph_version = selectors.graph_get_for_user(
+            user=request.user, graph_id=graph_id, version=graph_version.version
+        )
         return Response(s.GraphOutputSerializer(graph_version).data)
 
     @extend_schema(tags=["graphs"], responses={204: None})
@@ -104,7 +108,9 @@ class GraphActiveVersionView(APIView):
         services.graph_activate_version(
             user=request.user, graph_id=graph_id, version=data.validated_data["active_graph_version"]
         )
-        return Response(s.GraphOutputSerializer(selectors.graph_get_for_user(user=request.user, graph_id=graph_id)).data)
+        return Response(
+            s.GraphOutputSerializer(selectors.graph_get_for_user(user=request.user, graph_id=graph_id)).data
+        )
 
 
 class GraphImportView(APIView):
@@ -124,7 +130,9 @@ class GraphExportView(APIView):
     @extend_schema(tags=["graphs"], parameters=[VERSION_PARAM], responses={200: dict})
     def get(self, request, graph_id):
         """The graph in AutoGPT's agent export format."""
-        graph_version = selectors.graph_get_for_user(user=request.user, graph_id=graph_id, version=_version_param(request))
+        graph_version = selectors.graph_get_for_user(
+            user=request.user, graph_id=graph_id, version=_version_param(request)
+        )
         return Response(graph_to_export(graph_version))
 
 

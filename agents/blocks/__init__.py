@@ -2,6 +2,15 @@ from .base import Block, BlockCategory, BlockContext, BlockError, BlockOutput, B
 from .registry import all_blocks, get_block, register
 
 __all__ = [
-    "Block", "BlockCategory", "BlockContext", "BlockError", "BlockOutput", "BlockSchema", "BlockTestCase",
-    "SchemaField", "all_blocks", "get_block", "register",
+    "Block",
+    "BlockCategory",
+    "BlockContext",
+    "BlockError",
+    "BlockOutput",
+    "BlockSchema",
+    "BlockTestCase",
+    "SchemaField",
+    "all_blocks",
+    "get_block",
+    "register",
 ]

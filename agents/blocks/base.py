@@ -8,6 +8,7 @@ yields on `error`, fails its node, and the message flows along any link out of `
 Each block declares `test_cases`: inputs and the outputs expected, in order. One parametrised
 test runs them for every registered block (tests/agents/test_blocks.py).
 """
+
 import inspect
 import threading
 from collections.abc import Callable, Iterator
@@ -29,7 +30,9 @@ class BlockCategory(StrEnum):
     DEVELOPER_TOOLS = "DEVELOPER_TOOLS"
 
 
-def SchemaField(default: Any = ..., *, description: str = "", advanced: bool = False, secret: bool = False, **kwargs: Any) -> Any:
+def SchemaField(
+    default: Any = ..., *, description: str = "", advanced: bool = False, secret: bool = False, **kwargs: Any
+) -> Any:
     """A pin: a pydantic Field with the extra JSON Schema keys the builder shows."""
     extra = {"advanced": advanced, "secret": secret}
     return Field(default, description=description, json_schema_extra=extra, **kwargs)

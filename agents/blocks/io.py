@@ -1,4 +1,5 @@
 """Input and output blocks: the graph's interface, plus Store Value, Note and Print To Console."""
+
 import datetime
 import logging
 from typing import Any
@@ -140,7 +141,10 @@ class AgentToggleInput(AgentInputBlock):
     class Input(AgentInputBlock.Input):
         value: bool = SchemaField(False, description="On or off.")
 
-    test_cases = [BlockTestCase({"name": "b", "value": True}, [("result", True)]), BlockTestCase({"name": "b"}, [("result", False)])]
+    test_cases = [
+        BlockTestCase({"name": "b", "value": True}, [("result", True)]),
+        BlockTestCase({"name": "b"}, [("result", False)]),
+    ]
 
 
 @register
@@ -152,7 +156,9 @@ class AgentDropdownInput(AgentInputBlock):
 
     class Input(AgentInputBlock.Input):
         options: list[Any] = SchemaField(default_factory=list, description="The allowed values.")
-        placeholder_values: list[Any] = SchemaField(default_factory=list, description="Older exports' options.", advanced=True)
+        placeholder_values: list[Any] = SchemaField(
+            default_factory=list, description="Older exports' options.", advanced=True
+        )
 
     def run(self, input_data, context):
         options = input_data.options or input_data.placeholder_values
@@ -165,7 +171,9 @@ class AgentDropdownInput(AgentInputBlock):
 
     test_cases = [
         BlockTestCase({"name": "c", "value": "b", "options": ["a", "b"]}, [("result", "b")]),
-        BlockTestCase({"name": "c", "value": "z", "options": ["a", "b"]}, [("error", "'z' is not one of the options: ['a', 'b']")]),
+        BlockTestCase(
+            {"name": "c", "value": "z", "options": ["a", "b"]}, [("error", "'z' is not one of the options: ['a', 'b']")]
+        ),
     ]
 
 
@@ -211,8 +219,13 @@ class AgentOutputBlock(Block):
 
     test_cases = [
         BlockTestCase({"name": "out", "value": 42}, [("output", 42), ("name", "out")]),
-        BlockTestCase({"name": "out", "value": "Ada", "format": "Hello {{ out }}!"}, [("output", "Hello Ada!"), ("name", "out")]),
-        BlockTestCase({"name": "o", "value": "<b>", "format": "{{ value }}", "escape_html": True}, [("output", "&lt;b&gt;"), ("name", "o")]),
+        BlockTestCase(
+            {"name": "out", "value": "Ada", "format": "Hello {{ out }}!"}, [("output", "Hello Ada!"), ("name", "out")]
+        ),
+        BlockTestCase(
+            {"name": "o", "value": "<b>", "format": "{{ value }}", "escape_html": True},
+            [("output", "&lt;b&gt;"), ("name", "o")],
+        ),
     ]
 
     def run(self, input_data, context):

@@ -1,4 +1,5 @@
 """The block registry: every block class by id, loaded once per process."""
+
 import importlib
 from functools import cache
 
@@ -30,7 +31,9 @@ _registered: dict[str, type[Block]] = {}
 def register(block_class: type[Block]) -> type[Block]:
     """Class decorator: add a block to the registry."""
     if block_class.id in _registered and _registered[block_class.id] is not block_class:
-        raise ValueError(f"Two blocks share the id {block_class.id}: {_registered[block_class.id].name} and {block_class.name}")
+        raise ValueError(
+            f"Two blocks share the id {block_class.id}: {_registered[block_class.id].name} and {block_class.name}"
+        )
     _registered[block_class.id] = block_class
     return block_class
 

@@ -12,8 +12,19 @@ class NodeExecutionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = NodeExecution
-        fields = ["id", "node_id", "block_id", "status", "input_data", "output_data", "error",
-                  "queued_at", "started_at", "ended_at", "duration_seconds"]
+        fields = [
+            "id",
+            "node_id",
+            "block_id",
+            "status",
+            "input_data",
+            "output_data",
+            "error",
+            "queued_at",
+            "started_at",
+            "ended_at",
+            "duration_seconds",
+        ]
 
     def get_duration_seconds(self, node_exec) -> float | None:
         return _seconds(node_exec.started_at, node_exec.ended_at)
@@ -26,8 +37,21 @@ class ExecutionSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GraphExecution
-        fields = ["id", "graph_id", "graph_version", "status", "inputs", "outputs", "error", "trigger", "parent_id",
-                  "created_at", "started_at", "ended_at", "duration_seconds"]
+        fields = [
+            "id",
+            "graph_id",
+            "graph_version",
+            "status",
+            "inputs",
+            "outputs",
+            "error",
+            "trigger",
+            "parent_id",
+            "created_at",
+            "started_at",
+            "ended_at",
+            "duration_seconds",
+        ]
 
     def get_trigger(self, graph_exec) -> dict:
         return {"kind": graph_exec.trigger_kind, "id": graph_exec.trigger_id or None}

@@ -1,4 +1,5 @@
 """Every registered block's own test cases, run through the block's schema validation."""
+
 import pytest
 
 from agents.blocks import Block, BlockContext, all_blocks

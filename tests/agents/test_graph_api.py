@@ -183,11 +183,6 @@ class TestRead:
 
         assert_error(response, 400, "validation_error", field="version")
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: agents/api/views.py _version_param checks str.isdigit(), which accepts Unicode digits "
-        "such as '²' that int() rejects, so ?version=² is a 500 instead of a 400 naming version",
-    )
     def test_a_unicode_digit_version_is_400_naming_version(self, auth_client):
         created = create_graph(auth_client, adder_nodes(), adder_links())
 
@@ -475,12 +470,6 @@ class TestValidation:
         assert [key.split(".")[0] for key in body["details"]] == ["nodes"]
         assert counts() == NOTHING
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: autogpt_platform/exceptions.py _flatten keeps DRF's inner 'non_field_errors' key, so a "
-        "nodes value that is not a list is reported under details['nodes.non_field_errors'] instead of "
-        "details['nodes'] (the field at fault)",
-    )
     def test_nodes_that_are_not_a_list_is_400_naming_exactly_nodes(self, auth_client):
         response = auth_client.post("/api/v1/graphs", {"name": "g", "nodes": "nodes", "links": []}, format="json")
 
@@ -493,6 +482,12 @@ class TestValidation:
         )
 
         assert_error(response, 400, "validation_error", field="nodes.0.block_id")
+        assert counts() == NOTHING
+
+    def test_a_nul_character_in_a_default_is_400_naming_the_pin(self, auth_client):
+        response = self.post(auth_client, [node("keep", STORE_VALUE, input="a\u0000b")], [])
+
+        assert_error(response, 400, "validation_error", field="nodes.keep.input")
         assert counts() == NOTHING
 
     def test_dynamic_pin_names_on_links_are_accepted(self, auth_client):

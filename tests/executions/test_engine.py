@@ -1,12 +1,28 @@
 """The engine's behaviours, each shown by a real Celery worker process on the real RabbitMQ,
 PostgreSQL and Redis (not eager mode)."""
+
 import time
 
 import pytest
 
 from tests.graphs import (
-    AGENT_EXECUTOR, AGENT_INPUT, AGENT_OUTPUT, BIG_OUTPUT, CALCULATOR, COUNTDOWN, FILL_TEMPLATE, GET_LIST_ITEM,
-    STEP_THROUGH, STORE_VALUE, create_graph, execute, import_calculator, link, node, node_runs, run_graph,
+    AGENT_EXECUTOR,
+    AGENT_INPUT,
+    AGENT_OUTPUT,
+    BIG_OUTPUT,
+    CALCULATOR,
+    COUNTDOWN,
+    FILL_TEMPLATE,
+    GET_LIST_ITEM,
+    STEP_THROUGH,
+    STORE_VALUE,
+    create_graph,
+    execute,
+    import_calculator,
+    link,
+    node,
+    node_runs,
+    run_graph,
     wait_for_status,
 )
 
@@ -25,12 +41,16 @@ def test_the_imported_calculator_agent_outputs_42_for_8(auth_client):
 
 
 def test_two_independent_branches_run_in_parallel(auth_client):
-    graph = create_graph(auth_client, [
-        node("wait-a", COUNTDOWN, seconds=1, input_message="a"),
-        node("wait-b", COUNTDOWN, seconds=1, input_message="b"),
-        node("out-a", AGENT_OUTPUT, name="a"),
-        node("out-b", AGENT_OUTPUT, name="b"),
-    ], [link("wait-a", "output_message", "out-a", "value"), link("wait-b", "output_message", "out-b", "value")])
+    graph = create_graph(
+        auth_client,
+        [
+            node("wait-a", COUNTDOWN, seconds=1, input_message="a"),
+            node("wait-b", COUNTDOWN, seconds=1, input_message="b"),
+            node("out-a", AGENT_OUTPUT, name="a"),
+            node("out-b", AGENT_OUTPUT, name="b"),
+        ],
+        [link("wait-a", "output_message", "out-a", "value"), link("wait-b", "output_message", "out-b", "value")],
+    )
 
     detail = run_graph(auth_client, graph)
 
@@ -43,16 +63,20 @@ def test_two_independent_branches_run_in_parallel(auth_client):
 
 
 def test_step_through_items_runs_downstream_once_per_item_with_a_static_prefix(auth_client):
-    graph = create_graph(auth_client, [
-        node("items", STEP_THROUGH, items=["a", "b", "c"]),
-        node("prefix", STORE_VALUE, input="item:"),
-        node("fmt", FILL_TEMPLATE, format="{{ p }}{{ i }}"),
-        node("out", AGENT_OUTPUT, name="lines"),
-    ], [
-        link("items", "item", "fmt", "values_#_i"),
-        link("prefix", "output", "fmt", "values_#_p"),  # Store Value's links are static
-        link("fmt", "output", "out", "value"),
-    ])
+    graph = create_graph(
+        auth_client,
+        [
+            node("items", STEP_THROUGH, items=["a", "b", "c"]),
+            node("prefix", STORE_VALUE, input="item:"),
+            node("fmt", FILL_TEMPLATE, format="{{ p }}{{ i }}"),
+            node("out", AGENT_OUTPUT, name="lines"),
+        ],
+        [
+            link("items", "item", "fmt", "values_#_i"),
+            link("prefix", "output", "fmt", "values_#_p"),  # Store Value's links are static
+            link("fmt", "output", "out", "value"),
+        ],
+    )
 
     detail = run_graph(auth_client, graph)
 
@@ -63,16 +87,20 @@ def test_step_through_items_runs_downstream_once_per_item_with_a_static_prefix(a
 
 
 def test_a_static_value_arriving_late_feeds_the_runs_that_were_waiting(auth_client):
-    graph = create_graph(auth_client, [
-        node("items", STEP_THROUGH, items=[1, 2, 3]),
-        node("slow", COUNTDOWN, seconds=1, input_message=10),
-        node("add", CALCULATOR, operation="Add"),
-        node("out", AGENT_OUTPUT, name="sums"),
-    ], [
-        link("items", "item", "add", "a"),
-        link("slow", "output_message", "add", "b", is_static=True),
-        link("add", "result", "out", "value"),
-    ])
+    graph = create_graph(
+        auth_client,
+        [
+            node("items", STEP_THROUGH, items=[1, 2, 3]),
+            node("slow", COUNTDOWN, seconds=1, input_message=10),
+            node("add", CALCULATOR, operation="Add"),
+            node("out", AGENT_OUTPUT, name="sums"),
+        ],
+        [
+            link("items", "item", "add", "a"),
+            link("slow", "output_message", "add", "b", is_static=True),
+            link("add", "result", "out", "value"),
+        ],
+    )
 
     detail = run_graph(auth_client, graph)
 
@@ -81,17 +109,21 @@ def test_a_static_value_arriving_late_feeds_the_runs_that_were_waiting(auth_clie
 
 
 def test_dynamic_pins_address_dicts_and_lists_on_both_ends(auth_client):
-    graph = create_graph(auth_client, [
-        node("in", AGENT_INPUT, name="person"),
-        node("list", GET_LIST_ITEM, index=1),
-        node("fmt", FILL_TEMPLATE, format="{{ name }} likes {{ thing }}"),
-        node("out", AGENT_OUTPUT, name="text"),
-    ], [
-        link("in", "result_#_name", "fmt", "values_#_name"),
-        link("in", "result_#_likes", "list", "list"),
-        link("list", "item", "fmt", "values_#_thing"),
-        link("fmt", "output", "out", "value"),
-    ])
+    graph = create_graph(
+        auth_client,
+        [
+            node("in", AGENT_INPUT, name="person"),
+            node("list", GET_LIST_ITEM, index=1),
+            node("fmt", FILL_TEMPLATE, format="{{ name }} likes {{ thing }}"),
+            node("out", AGENT_OUTPUT, name="text"),
+        ],
+        [
+            link("in", "result_#_name", "fmt", "values_#_name"),
+            link("in", "result_#_likes", "list", "list"),
+            link("list", "item", "fmt", "values_#_thing"),
+            link("fmt", "output", "out", "value"),
+        ],
+    )
 
     detail = run_graph(auth_client, graph, {"person": {"name": "Ada", "likes": ["tea", "maths"]}})
 
@@ -101,16 +133,20 @@ def test_dynamic_pins_address_dicts_and_lists_on_both_ends(auth_client):
 
 def test_list_pins_build_a_list_from_links(auth_client):
     create_list = "a912d5c7-6e00-4542-b2a9-8034136930e4"
-    graph = create_graph(auth_client, [
-        node("one", STORE_VALUE, input="first"),
-        node("two", STORE_VALUE, input="second"),
-        node("list", create_list),
-        node("out", AGENT_OUTPUT, name="list"),
-    ], [
-        link("one", "output", "list", "values_$_0"),
-        link("two", "output", "list", "values_$_1"),
-        link("list", "list", "out", "value"),
-    ])
+    graph = create_graph(
+        auth_client,
+        [
+            node("one", STORE_VALUE, input="first"),
+            node("two", STORE_VALUE, input="second"),
+            node("list", create_list),
+            node("out", AGENT_OUTPUT, name="list"),
+        ],
+        [
+            link("one", "output", "list", "values_$_0"),
+            link("two", "output", "list", "values_$_1"),
+            link("list", "list", "out", "value"),
+        ],
+    )
 
     detail = run_graph(auth_client, graph)
 
@@ -118,10 +154,14 @@ def test_list_pins_build_a_list_from_links(auth_client):
 
 
 def test_an_error_with_the_error_pin_linked_continues_along_that_link(auth_client):
-    graph = create_graph(auth_client, [
-        node("get", GET_LIST_ITEM, list=[1], index=5),
-        node("out", AGENT_OUTPUT, name="problem"),
-    ], [link("get", "error", "out", "value")])
+    graph = create_graph(
+        auth_client,
+        [
+            node("get", GET_LIST_ITEM, list=[1], index=5),
+            node("out", AGENT_OUTPUT, name="problem"),
+        ],
+        [link("get", "error", "out", "value")],
+    )
 
     detail = run_graph(auth_client, graph)
 
@@ -131,10 +171,14 @@ def test_an_error_with_the_error_pin_linked_continues_along_that_link(auth_clien
 
 
 def test_an_unhandled_error_fails_the_execution_naming_node_and_message(auth_client):
-    graph = create_graph(auth_client, [
-        node("get", GET_LIST_ITEM, list=[1], index=5),
-        node("out", AGENT_OUTPUT, name="item"),
-    ], [link("get", "item", "out", "value")])
+    graph = create_graph(
+        auth_client,
+        [
+            node("get", GET_LIST_ITEM, list=[1], index=5),
+            node("out", AGENT_OUTPUT, name="item"),
+        ],
+        [link("get", "item", "out", "value")],
+    )
 
     detail = run_graph(auth_client, graph)
 
@@ -171,15 +215,31 @@ def test_stopping_a_running_execution_terminates_it_within_two_seconds(auth_clie
 
 
 def test_stopping_a_parent_stops_its_child(auth_client):
-    child = create_graph(auth_client, [
-        node("in", AGENT_INPUT, name="seconds"),
-        node("wait", COUNTDOWN),
-        node("out", AGENT_OUTPUT, name="done"),
-    ], [link("in", "result", "wait", "seconds"), link("wait", "output_message", "out", "value")], name="child")
-    parent = create_graph(auth_client, [
-        node("run-child", AGENT_EXECUTOR, graph_id=child["id"], graph_version=child["version"], inputs={"seconds": 30}),
-        node("out", AGENT_OUTPUT, name="child_done"),
-    ], [link("run-child", "done", "out", "value")], name="parent")
+    child = create_graph(
+        auth_client,
+        [
+            node("in", AGENT_INPUT, name="seconds"),
+            node("wait", COUNTDOWN),
+            node("out", AGENT_OUTPUT, name="done"),
+        ],
+        [link("in", "result", "wait", "seconds"), link("wait", "output_message", "out", "value")],
+        name="child",
+    )
+    parent = create_graph(
+        auth_client,
+        [
+            node(
+                "run-child",
+                AGENT_EXECUTOR,
+                graph_id=child["id"],
+                graph_version=child["version"],
+                inputs={"seconds": 30},
+            ),
+            node("out", AGENT_OUTPUT, name="child_done"),
+        ],
+        [link("run-child", "done", "out", "value")],
+        name="parent",
+    )
     execution = execute(auth_client, parent)
     wait_for_status(auth_client, execution["id"], statuses={"RUNNING"}, timeout=15)
     child_exec = _wait_for_child(auth_client, execution["id"])
@@ -192,10 +252,17 @@ def test_stopping_a_parent_stops_its_child(auth_client):
 
 def test_agent_executor_yields_the_child_outputs(auth_client):
     child = import_calculator(auth_client)
-    parent = create_graph(auth_client, [
-        node("run-child", AGENT_EXECUTOR, graph_id=child["id"], graph_version=child["version"], inputs={"Input": 8}),
-        node("out", AGENT_OUTPUT, name="answer"),
-    ], [link("run-child", "Output", "out", "value")], name="parent")
+    parent = create_graph(
+        auth_client,
+        [
+            node(
+                "run-child", AGENT_EXECUTOR, graph_id=child["id"], graph_version=child["version"], inputs={"Input": 8}
+            ),
+            node("out", AGENT_OUTPUT, name="answer"),
+        ],
+        [link("run-child", "Output", "out", "value")],
+        name="parent",
+    )
 
     detail = run_graph(auth_client, parent)
 

@@ -1,4 +1,5 @@
 """Workers die; executions do not get lost, do not loop, and never stay RUNNING."""
+
 import uuid
 from datetime import timedelta
 
@@ -12,7 +13,15 @@ from executions.tasks import reap_stuck_executions
 from tests import processes
 from tests.blocks import COUNTER_KEY, side_effect_count
 from tests.graphs import (
-    AGENT_OUTPUT, COUNT_SIDE_EFFECT, COUNTDOWN, KILL_WORKER, create_graph, execute, link, node, node_runs,
+    AGENT_OUTPUT,
+    COUNT_SIDE_EFFECT,
+    COUNTDOWN,
+    KILL_WORKER,
+    create_graph,
+    execute,
+    link,
+    node,
+    node_runs,
     wait_for_status,
 )
 
@@ -38,20 +47,28 @@ def counters():
 
 
 def test_a_worker_killed_mid_run_is_replaced_and_completed_nodes_do_not_run_again(auth_client, two_executors, counters):
-    graph = create_graph(auth_client, [
-        node("before", COUNT_SIDE_EFFECT, key=counters["before"], value="go"),
-        node("wait", COUNTDOWN, seconds=3, input_message="waited"),
-        node("after", COUNT_SIDE_EFFECT, key=counters["after"]),
-        node("out", AGENT_OUTPUT, name="result"),
-    ], [
-        link("before", "output", "wait", "input_message"),
-        link("wait", "output_message", "after", "value"),
-        link("after", "output", "out", "value"),
-    ])
+    graph = create_graph(
+        auth_client,
+        [
+            node("before", COUNT_SIDE_EFFECT, key=counters["before"], value="go"),
+            node("wait", COUNTDOWN, seconds=3, input_message="waited"),
+            node("after", COUNT_SIDE_EFFECT, key=counters["after"]),
+            node("out", AGENT_OUTPUT, name="result"),
+        ],
+        [
+            link("before", "output", "wait", "input_message"),
+            link("wait", "output_message", "after", "value"),
+            link("after", "output", "out", "value"),
+        ],
+    )
     execution = execute(auth_client, graph)
     processes.wait_until(
-        lambda: any(n["status"] == "RUNNING" for n in node_runs(auth_client.get(f"/api/v1/executions/{execution['id']}").json(), "wait")),
-        timeout=20, message="the wait node to run",
+        lambda: any(
+            n["status"] == "RUNNING"
+            for n in node_runs(auth_client.get(f"/api/v1/executions/{execution['id']}").json(), "wait")
+        ),
+        timeout=20,
+        message="the wait node to run",
     )
     victim = GraphExecution.objects.get(id=execution["id"]).worker.split("@")[0]
 
@@ -85,8 +102,13 @@ def _lost_execution(graph_id, user, *, attempts: int, parent=None) -> GraphExecu
 
     version = GraphVersion.objects.get(graph_id=graph_id)
     return GraphExecution.objects.create(
-        user=user, graph_id=graph_id, graph_version=version, status=ExecutionStatus.RUNNING, attempts=attempts,
-        heartbeat_at=timezone.now() - timedelta(minutes=10), started_at=timezone.now() - timedelta(minutes=10),
+        user=user,
+        graph_id=graph_id,
+        graph_version=version,
+        status=ExecutionStatus.RUNNING,
+        attempts=attempts,
+        heartbeat_at=timezone.now() - timedelta(minutes=10),
+        started_at=timezone.now() - timedelta(minutes=10),
         parent=parent,
     )
 

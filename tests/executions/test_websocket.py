@@ -1,5 +1,6 @@
 """The /ws consumer through the real ASGI application (origin check, auth stack), in process,
 with the real Redis channel layer."""
+
 import asyncio
 from datetime import timedelta
 
@@ -56,8 +57,9 @@ def test_an_expired_token_is_closed_as_expired(user):
 
 def test_a_foreign_origin_is_refused(user):
     async def scenario():
-        ws = WebsocketCommunicator(application, f"/ws?token={AccessToken.for_user(user)}",
-                                   headers=[(b"origin", b"http://evil.example")])
+        ws = WebsocketCommunicator(
+            application, f"/ws?token={AccessToken.for_user(user)}", headers=[(b"origin", b"http://evil.example")]
+        )
         ok, _ = await ws.connect()
         await ws.disconnect()
         return ok
@@ -80,9 +82,14 @@ def test_bad_messages_are_answered_and_never_close_the_connection(user):
     async def scenario():
         ws = await connected(AccessToken.for_user(user))
         replies = []
-        for raw in ["not json", "[1, 2]", '{"data": {}}', '{"method": "fly"}',
-                    '{"method": "subscribe_graph_execution", "data": {"graph_exec_id": "nope"}}',
-                    '{"method": "unsubscribe", "data": {"channel": "x"}}']:
+        for raw in [
+            "not json",
+            "[1, 2]",
+            '{"data": {}}',
+            '{"method": "fly"}',
+            '{"method": "subscribe_graph_execution", "data": {"graph_exec_id": "nope"}}',
+            '{"method": "unsubscribe", "data": {"channel": "x"}}',
+        ]:
             await ws.send_to(text_data=raw)
             replies.append(await ws.receive_json_from(timeout=5))
         await ws.send_json_to({"method": "heartbeat"})
@@ -102,8 +109,9 @@ def test_another_users_execution_is_indistinguishable_from_an_unknown_one(user, 
     from tests.conftest import client_for
 
     graph = import_calculator(client_for(other_user))
-    others = GraphExecution.objects.create(user=other_user, graph_id=graph["id"],
-                                           graph_version_id=_version_pk(graph["id"]), inputs={"Input": 1})
+    others = GraphExecution.objects.create(
+        user=other_user, graph_id=graph["id"], graph_version_id=_version_pk(graph["id"]), inputs={"Input": 1}
+    )
 
     async def scenario():
         ws = await connected(AccessToken.for_user(user))
@@ -121,16 +129,26 @@ def test_another_users_execution_is_indistinguishable_from_an_unknown_one(user, 
 
     answers, nothing = asyncio.run(scenario())
 
-    assert answers[0] == answers[1] == {"method": "subscribe_graph_execution", "data": None, "success": False,
-                                        "channel": None, "error": "Execution not found."}
+    assert (
+        answers[0]
+        == answers[1]
+        == {
+            "method": "subscribe_graph_execution",
+            "data": None,
+            "success": False,
+            "channel": None,
+            "error": "Execution not found.",
+        }
+    )
     assert answers[2]["success"] is False and answers[2]["error"] == "Graph not found."
     assert nothing
 
 
 def test_subscribing_sends_the_current_state_first(user, auth_client):
     graph = import_calculator(auth_client)
-    queued = GraphExecution.objects.create(user=user, graph_id=graph["id"], graph_version_id=_version_pk(graph["id"]),
-                                           inputs={"Input": 8})
+    queued = GraphExecution.objects.create(
+        user=user, graph_id=graph["id"], graph_version_id=_version_pk(graph["id"]), inputs={"Input": 8}
+    )
 
     async def scenario():
         ws = await connected(AccessToken.for_user(user))
@@ -144,8 +162,13 @@ def test_subscribing_sends_the_current_state_first(user, auth_client):
 
     reply, state, unsubscribed = asyncio.run(scenario())
 
-    assert reply == {"method": "subscribe_graph_execution", "data": None, "success": True,
-                     "channel": f"{user.id}|graph_exec#{queued.id}", "error": None}
+    assert reply == {
+        "method": "subscribe_graph_execution",
+        "data": None,
+        "success": True,
+        "channel": f"{user.id}|graph_exec#{queued.id}",
+        "error": None,
+    }
     assert state["method"] == "graph_execution_event"
     assert state["data"]["id"] == str(queued.id) and state["data"]["status"] == "QUEUED"
     assert unsubscribed["success"] is True

@@ -1,4 +1,5 @@
 """Live updates end to end: a real daphne, a real Celery worker, a real WebSocket client."""
+
 import asyncio
 import json
 import time
@@ -8,8 +9,7 @@ import pytest
 import websockets
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tests.conftest import client_for
-from tests.graphs import COUNTDOWN, AGENT_OUTPUT, create_graph, execute, import_calculator, link, node, wait_for_status
+from tests.graphs import AGENT_OUTPUT, COUNTDOWN, create_graph, execute, import_calculator, link, node, wait_for_status
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_worker")]
 
@@ -40,7 +40,8 @@ async def events_until_done(ws, exec_id: str, timeout: float = 30) -> list[dict]
         message = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
         data = message.get("data") or {}
         if message["method"] in ("graph_execution_event", "node_execution_event") and exec_id in (
-            data.get("id"), data.get("graph_exec_id")
+            data.get("id"),
+            data.get("graph_exec_id"),
         ):
             received.append(message)
             if message["method"] == "graph_execution_event" and data["status"] in TERMINAL:
@@ -81,20 +82,37 @@ def test_a_graph_subscriber_sees_every_event_of_a_run_in_order(live_server_url, 
     assert received[-1]["data"]["outputs"] == {"Output": [42.0]}
     by_node = statuses_by_node(received)
     assert by_node == {node_id: ["QUEUED", "RUNNING", "COMPLETED"] for node_id in nodes.values()}
-    order = [m["data"]["node_id"] for m in received if m["method"] == "node_execution_event" and m["data"]["status"] == "COMPLETED"]
-    input_node, calculator, output = nodes["c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"], nodes["b1ab9b19-67a6-406d-abf5-2dba76d00c79"], nodes["363ae599-353e-4804-937e-b2ee3cef3da4"]
+    order = [
+        m["data"]["node_id"]
+        for m in received
+        if m["method"] == "node_execution_event" and m["data"]["status"] == "COMPLETED"
+    ]
+    input_node, calculator, output = (
+        nodes["c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"],
+        nodes["b1ab9b19-67a6-406d-abf5-2dba76d00c79"],
+        nodes["363ae599-353e-4804-937e-b2ee3cef3da4"],
+    )
     assert order.index(input_node) < order.index(calculator) < order.index(output)
-    calc_done = next(m["data"] for m in received if m["method"] == "node_execution_event"
-                     and m["data"]["node_id"] == calculator and m["data"]["status"] == "COMPLETED")
+    calc_done = next(
+        m["data"]
+        for m in received
+        if m["method"] == "node_execution_event"
+        and m["data"]["node_id"] == calculator
+        and m["data"]["status"] == "COMPLETED"
+    )
     assert calc_done["input_data"]["a"] == 8 and calc_done["output_data"] == {"result": [42.0]}
     assert all(m["channel"] == reply["channel"] for m in received)
 
 
 def test_a_late_subscriber_gets_the_current_state_then_the_rest(live_server_url, user, auth_client):
-    graph = create_graph(auth_client, [
-        node("wait", COUNTDOWN, seconds=2, input_message="done"),
-        node("out", AGENT_OUTPUT, name="out"),
-    ], [link("wait", "output_message", "out", "value")])
+    graph = create_graph(
+        auth_client,
+        [
+            node("wait", COUNTDOWN, seconds=2, input_message="done"),
+            node("out", AGENT_OUTPUT, name="out"),
+        ],
+        [link("wait", "output_message", "out", "value")],
+    )
     execution = execute(auth_client, graph)
     wait_for_status(auth_client, execution["id"], statuses={"RUNNING"})
 
@@ -116,10 +134,14 @@ def test_a_late_subscriber_gets_the_current_state_then_the_rest(live_server_url,
 
 
 def test_reconnecting_mid_run_and_resubscribing_misses_nothing_of_the_end(live_server_url, user, auth_client):
-    graph = create_graph(auth_client, [
-        node("wait", COUNTDOWN, seconds=2, input_message="done"),
-        node("out", AGENT_OUTPUT, name="out"),
-    ], [link("wait", "output_message", "out", "value")])
+    graph = create_graph(
+        auth_client,
+        [
+            node("wait", COUNTDOWN, seconds=2, input_message="done"),
+            node("out", AGENT_OUTPUT, name="out"),
+        ],
+        [link("wait", "output_message", "out", "value")],
+    )
 
     async def scenario():
         ws = await open_socket(live_server_url, user)

@@ -11,7 +11,9 @@ EXAMPLE_AGENTS = Path(settings.BASE_DIR) / "agents" / "examples"
 
 
 class Command(BaseCommand):
-    help = "Create the demo user (with the example agents) and the demo admin, idempotently, and print their credentials."
+    help = (
+        "Create the demo user (with the example agents) and the demo admin, idempotently, and print their credentials."
+    )
 
     def handle(self, *args, **options):
         accounts = [
