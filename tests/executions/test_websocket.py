@@ -178,3 +178,20 @@ def _version_pk(graph_id) -> int:
     from agents.models import GraphVersion
 
     return GraphVersion.objects.get(graph_id=graph_id).pk
+
+
+def test_the_session_cookie_authenticates_too(user, client):
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    async def scenario():
+        ws = WebsocketCommunicator(application, "/ws", headers=[*ORIGIN, (b"cookie", cookie)])
+        ok, _ = await ws.connect()
+        await ws.send_json_to({"method": "heartbeat"})
+        reply = await ws.receive_json_from(timeout=5)
+        await ws.disconnect()
+        return ok, reply
+
+    ok, reply = asyncio.run(scenario())
+
+    assert ok and reply["data"] == "pong"

@@ -80,13 +80,16 @@ def test_run_platform_serves_ready_on_embedded_defaults_and_ctrl_c_stops_everyth
     _, tokens = get_json(f"{base}/auth/login", {"email": "demo@example.com", "password": "demo-password-123"})
     _, graphs = get_json(f"{base}/graphs", token=tokens["access"])
     calculator = next(g for g in graphs["results"] if g["name"] == "Calculator agent")
-    status, execution = get_json(f"{base}/graphs/{calculator['id']}/execute/1", {"inputs": {"Input": 8}}, token=tokens["access"])
+    status, execution = get_json(
+        f"{base}/graphs/{calculator['id']}/execute/1", {"inputs": {"Input": 8}}, token=tokens["access"]
+    )
     assert status == 201, execution
     done = wait_until(
         lambda: (lambda e: e if e["status"] in ("COMPLETED", "FAILED") else None)(
             get_json(f"{base}/executions/{execution['id']}", token=tokens["access"])[1]
         ),
-        timeout=30, message="the demo agent to finish",
+        timeout=30,
+        message="the demo agent to finish",
     )
     assert done["outputs"] == {"Output": [42.0]}, done
     descendants = psutil.Process(process.pid).children(recursive=True)
