@@ -81,3 +81,80 @@ class NodeExecution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node_id} #{self.sequence} ({self.status})"
+
+
+class ScheduleStatus(models.TextChoices):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DONE = "done"  # a one-off that has run
+    DISABLED = "disabled"  # stopped after repeated failures
+
+
+class Schedule(models.Model):
+    """A user's schedule of a graph. What and when beat fires lives in django-celery-beat's
+    PeriodicTask (with a CrontabSchedule or, for one-offs, a ClockedSchedule)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="schedules")
+    graph = models.ForeignKey("agents.Graph", on_delete=models.CASCADE, related_name="schedules")
+    graph_version = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    cron = models.CharField(max_length=120, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    run_at = models.DateTimeField(null=True, blank=True)
+    inputs = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=ScheduleStatus.choices, default=ScheduleStatus.ACTIVE)
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="schedule"
+    )
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"]), models.Index(fields=["graph", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.cron or self.run_at})"
+
+    @property
+    def is_one_off(self) -> bool:
+        return self.run_at is not None
+
+
+class WebhookTrigger(models.Model):
+    """An outside system starts a graph by POSTing signed JSON to the trigger's ingress URL."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_triggers")
+    graph = models.ForeignKey("agents.Graph", on_delete=models.CASCADE, related_name="webhook_triggers")
+    graph_version = models.PositiveIntegerField(null=True, blank=True, help_text="None: the active version.")
+    name = models.CharField(max_length=200, blank=True)
+    secret_encrypted = models.TextField(help_text="The HMAC secret, encrypted with the platform's key.")
+    is_paused = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"trigger {self.id} of {self.graph_id}"
+
+
+class TriggerDelivery(models.Model):
+    """One accepted delivery: replays of the same delivery id start nothing new."""
+
+    trigger = models.ForeignKey(WebhookTrigger, on_delete=models.CASCADE, related_name="deliveries")
+    delivery_id = models.CharField(max_length=200)
+    graph_execution = models.ForeignKey(GraphExecution, null=True, on_delete=models.SET_NULL, related_name="+")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["trigger", "delivery_id"], name="unique_trigger_delivery")]
+        indexes = [models.Index(fields=["received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_id}/{self.delivery_id}"
