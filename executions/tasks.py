@@ -5,7 +5,7 @@ from django.conf import settings
 
 from autogpt_platform.queues import CeleryQueue
 
-from . import services
+from . import schedules, services
 from .engine import EngineBusy, run_graph_execution
 
 
@@ -24,6 +24,13 @@ def execute_graph(self, graph_exec_id: str) -> None:
         run_graph_execution(graph_exec_id, worker=self.request.hostname or "")
     except EngineBusy as busy:
         raise self.retry(exc=busy, countdown=settings.EXECUTION_HEARTBEAT_SECONDS) from busy
+
+
+@shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)
+def run_schedule(schedule_id: str) -> str | None:
+    """Fired by beat for a schedule: start its execution."""
+    graph_exec = schedules.schedule_run(schedule_id=schedule_id)
+    return str(graph_exec.id) if graph_exec else None
 
 
 @shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)

@@ -162,6 +162,8 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "autogpt_platform.beat:HeartbeatDatabaseScheduler"
+# Beat wakes up at least every second: a schedule added or due meanwhile is seen within a second.
+CELERY_BEAT_MAX_LOOP_INTERVAL = env.float("CELERY_BEAT_MAX_LOOP_INTERVAL", default=1.0)
 
 # --- REST API --------------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
@@ -278,3 +280,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 BLOCK_EXECUTE_TIMEOUT = env.float("BLOCK_EXECUTE_TIMEOUT", default=30.0)
+
+# --- Schedules -------------------------------------------------------------------------------
+# A schedule whose runs fail to start this many times in a row is disabled.
+SCHEDULE_MAX_CONSECUTIVE_FAILURES = env.int("SCHEDULE_MAX_CONSECUTIVE_FAILURES", default=3)
