@@ -3,6 +3,7 @@
 import logging
 import time
 
+from django.db.models import Q
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from .heartbeats import write_beat_heartbeat
@@ -12,7 +13,22 @@ logger = logging.getLogger(__name__)
 
 class HeartbeatDatabaseScheduler(DatabaseScheduler):
     """Writes `health:beat` at most once a second from the scheduler loop itself, so a stuck
-    loop shows as a stale heartbeat."""
+    loop shows as a stale heartbeat.
+
+    It also loads every enabled crontab task: django-celery-beat leaves out those whose hour is
+    more than two hours from now, which would keep a missed daily run from running once on
+    recovery (our documented policy) until its hour came round again.
+    """
+
+    def _get_crontab_exclude_query(self) -> Q:
+        return Q(pk__in=[])
+
+    def schedule_changed(self) -> bool:
+        # django-celery-beat misses the first change after its change marker row disappeared
+        # (the tables were emptied): no previous timestamp reads as "unchanged". Reload then.
+        previous = self._last_timestamp
+        changed = super().schedule_changed()
+        return changed or (previous is None and self._last_timestamp is not None)
 
     _last_heartbeat = 0.0
 
