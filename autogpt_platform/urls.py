@@ -8,6 +8,7 @@ api_v1 = [
     path("auth/", include("accounts.api.urls")),
     path("", include("agents.api.urls")),
     path("", include("executions.api.urls")),
+    path("", include("executions.api.trigger_urls")),
     path("", include("executions.api.schedule_urls")),
 ]
 

@@ -105,7 +105,11 @@ class Schedule(models.Model):
     inputs = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=ScheduleStatus.choices, default=ScheduleStatus.ACTIVE)
     periodic_task = models.OneToOneField(
-        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="agent_schedule"
+        "django_celery_beat.PeriodicTask",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="agent_schedule",
     )
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_run_at = models.DateTimeField(null=True, blank=True)

@@ -11,6 +11,7 @@ instant passed while beat was down runs once when beat comes back. Daylight savi
 that does not exist (spring forward) runs at the same instant as the hour before's wall time plus
 one hour (02:30 becomes 03:30), one that exists twice (fall back) runs once, at its first occurrence.
 """
+
 import datetime as dt
 import json
 import uuid
@@ -47,8 +48,9 @@ def parse_cron(expression: str) -> crontab:
         raise FieldError("cron", f"'{expression}' is not a 5-field cron expression (minute hour day month weekday).")
     minute, hour, day_of_month, month_of_year, day_of_week = fields
     try:
-        return crontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year,
-                       day_of_week=day_of_week)
+        return crontab(
+            minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week
+        )
     except (ValueError, TypeError, IndexError) as exc:
         raise FieldError("cron", f"'{expression}' is not a valid cron expression: {exc}") from exc
 
@@ -60,7 +62,9 @@ def parse_timezone(name: str) -> zoneinfo.ZoneInfo:
         raise FieldError("timezone", f"'{name}' is not an IANA time zone name (such as Europe/Berlin).") from None
 
 
-def next_cron_runs(expression: str, tz_name: str, after: dt.datetime, count: int = NEXT_RUNS_SHOWN) -> list[dt.datetime]:
+def next_cron_runs(
+    expression: str, tz_name: str, after: dt.datetime, count: int = NEXT_RUNS_SHOWN
+) -> list[dt.datetime]:
     """The next instants a cron schedule fires after `after`, with the daylight-saving rules above:
     wall times are resolved with fold=0 and the same instant is never counted twice."""
     cron, tz = parse_cron(expression), parse_timezone(tz_name)
@@ -108,7 +112,9 @@ def schedule_next_runs(schedule: Schedule, count: int = NEXT_RUNS_SHOWN) -> list
     if schedule.status != ScheduleStatus.ACTIVE:
         return []
     if schedule.is_one_off:
-        return [schedule.run_at.astimezone(parse_timezone(schedule.timezone))] if schedule.run_at > timezone.now() else []
+        return (
+            [schedule.run_at.astimezone(parse_timezone(schedule.timezone))] if schedule.run_at > timezone.now() else []
+        )
     return next_cron_runs(schedule.cron, schedule.timezone, timezone.now(), count)
 
 
@@ -139,7 +145,11 @@ def _beat_schedule_for(schedule: Schedule) -> dict[str, Any]:
         return {"clocked": clocked, "crontab": None, "one_off": True}
     minute, hour, day_of_month, month_of_year, day_of_week = schedule.cron.split()
     cron, _ = CrontabSchedule.objects.get_or_create(
-        minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week,
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        day_of_week=day_of_week,
         timezone=schedule.timezone,
     )
     return {"crontab": cron, "clocked": None, "one_off": False}
@@ -187,7 +197,8 @@ def schedule_create(
     """A cron schedule (cron + timezone, default the user's) or a one-off (run_at)."""
     if bool(cron) == bool(run_at):
         raise ApplicationError(
-            "Give either cron (with an optional timezone) or run_at.", code="validation_error",
+            "Give either cron (with an optional timezone) or run_at.",
+            code="validation_error",
             details={"cron": ["Give either cron or run_at."], "run_at": ["Give either cron or run_at."]},
         )
     tz_name = timezone_name or user.timezone or "UTC"
@@ -198,8 +209,14 @@ def schedule_create(
         _check_run_at(run_at)
     version = _validated(user=user, graph_id=graph_id, graph_version=graph_version, inputs=inputs)
     schedule = Schedule.objects.create(
-        user=user, graph_id=graph_id, graph_version=version, name=name, cron=" ".join(cron.split()),
-        timezone=tz_name, run_at=run_at, inputs=inputs,
+        user=user,
+        graph_id=graph_id,
+        graph_version=version,
+        name=name,
+        cron=" ".join(cron.split()),
+        timezone=tz_name,
+        run_at=run_at,
+        inputs=inputs,
     )
     _sync_periodic_task(schedule)
     return schedule
@@ -238,7 +255,9 @@ def schedule_update(*, user: User, schedule_id: uuid.UUID, **changes: Any) -> Sc
     if "inputs" in changes or "graph_version" in changes:
         schedule.inputs = changes.get("inputs", schedule.inputs)
         schedule.graph_version = _validated(
-            user=user, graph_id=schedule.graph_id, graph_version=changes.get("graph_version", schedule.graph_version),
+            user=user,
+            graph_id=schedule.graph_id,
+            graph_version=changes.get("graph_version", schedule.graph_version),
             inputs=schedule.inputs,
         )
     schedule.save()
@@ -283,8 +302,12 @@ def schedule_run(*, schedule_id: uuid.UUID) -> GraphExecution | None:
         try:
             with transaction.atomic():
                 graph_exec = execution_create(
-                    user=schedule.user, graph_id=schedule.graph_id, graph_version=schedule.graph_version,
-                    inputs=schedule.inputs, trigger_kind=TriggerKind.SCHEDULE, trigger_id=str(schedule.id),
+                    user=schedule.user,
+                    graph_id=schedule.graph_id,
+                    graph_version=schedule.graph_version,
+                    inputs=schedule.inputs,
+                    trigger_kind=TriggerKind.SCHEDULE,
+                    trigger_id=str(schedule.id),
                 )
             schedule.consecutive_failures = 0
         except ApplicationError:

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from autogpt_platform.queues import CeleryQueue
 
-from . import schedules, services
+from . import schedules, services, triggers
 from .engine import EngineBusy, run_graph_execution
 
 
@@ -31,6 +31,12 @@ def run_schedule(schedule_id: str) -> str | None:
     """Fired by beat for a schedule: start its execution."""
     graph_exec = schedules.schedule_run(schedule_id=schedule_id)
     return str(graph_exec.id) if graph_exec else None
+
+
+@shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)
+def purge_expired_trigger_deliveries() -> int:
+    """Forget webhook deliveries older than the replay window."""
+    return triggers.trigger_delivery_purge_expired()
 
 
 @shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)

@@ -10,7 +10,7 @@ from agents.block_runner import block_execute
 from agents.blocks import all_blocks
 from autogpt_platform.pagination import PageNumberPagination
 from executions.api.serializers import ExecutionSummarySerializer
-from executions.api.views import ExecutionFilter, paginated
+from executions.api.views import STATUS_PARAM, ExecutionFilter, paginated
 from executions.models import TriggerKind
 from executions.selectors import execution_list
 from executions.services import execution_create
@@ -140,7 +140,7 @@ class GraphExecuteView(APIView):
     required_scopes = "execute_graph"
 
     @extend_schema(tags=["executions"], request=s.ExecuteInputSerializer, responses={201: ExecutionSummarySerializer})
-    def post(self, request, graph_id, version=None):
+    def post(self, request, graph_id, version):
         data = s.ExecuteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         graph_exec = execution_create(
@@ -157,7 +157,7 @@ class GraphExecutionListView(APIView):
     required_scopes = "read_graph"
     pagination_class = PageNumberPagination
 
-    @extend_schema(tags=["executions"], parameters=[ExecutionFilter], responses=ExecutionSummarySerializer(many=True))
+    @extend_schema(tags=["executions"], parameters=[STATUS_PARAM], responses=ExecutionSummarySerializer(many=True))
     def get(self, request, graph_id):
         selectors.graph_get_for_user(user=request.user, graph_id=graph_id)  # another user's graph: 404
         executions = ExecutionFilter.filtered(request, execution_list(user=request.user, graph_id=graph_id))

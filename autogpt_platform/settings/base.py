@@ -284,3 +284,16 @@ BLOCK_EXECUTE_TIMEOUT = env.float("BLOCK_EXECUTE_TIMEOUT", default=30.0)
 # --- Schedules -------------------------------------------------------------------------------
 # A schedule whose runs fail to start this many times in a row is disabled.
 SCHEDULE_MAX_CONSECUTIVE_FAILURES = env.int("SCHEDULE_MAX_CONSECUTIVE_FAILURES", default=3)
+
+# --- Webhook triggers ------------------------------------------------------------------------
+# executions/triggers.py. Secrets are encrypted with a key derived from TRIGGER_SECRET_KEY, or
+# SECRET_KEY when it is empty: changing it makes existing triggers' signatures fail (401).
+TRIGGER_SECRET_KEY = env("TRIGGER_SECRET_KEY", default="")
+TRIGGER_MAX_BODY_BYTES = env.int("TRIGGER_MAX_BODY_BYTES", default=1024 * 1024)
+TRIGGER_REPLAY_WINDOW_SECONDS = env.int("TRIGGER_REPLAY_WINDOW_SECONDS", default=24 * 3600)
+TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS = env.float("TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS", default=3600.0)
+CELERY_BEAT_SCHEDULE["purge-expired-trigger-deliveries"] = {
+    "task": "executions.tasks.purge_expired_trigger_deliveries",
+    "schedule": TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS,
+    "options": {"expires": TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS * 0.9},
+}

@@ -11,12 +11,23 @@ RECENT_EXECUTIONS_SHOWN = 20
 
 class ScheduleCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    cron = serializers.CharField(max_length=120, required=False, allow_blank=True, default="",
-                                 help_text="A 5-field cron expression; or give run_at for a one-off.")
-    timezone = serializers.CharField(max_length=64, required=False, allow_null=True, default=None,
-                                     help_text="An IANA time zone; default: the user's.")
-    run_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
-                                       help_text="Run once at this instant (ISO 8601 with an offset).")
+    cron = serializers.CharField(
+        max_length=120,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A 5-field cron expression; or give run_at for a one-off.",
+    )
+    timezone = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="An IANA time zone; default: the user's.",
+    )
+    run_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Run once at this instant (ISO 8601 with an offset)."
+    )
     inputs = serializers.DictField(required=False, default=dict)
     graph_version = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
 
@@ -65,7 +76,8 @@ class ScheduleOutputSerializer(serializers.Serializer):
             "status": schedule.status,
             "is_paused": schedule.status == "paused",
             "next_runs": [
-                {"local": run.isoformat(), "utc": run.astimezone(UTC).isoformat()} for run in schedule_next_runs(schedule)
+                {"local": run.isoformat(), "utc": run.astimezone(UTC).isoformat()}
+                for run in schedule_next_runs(schedule)
             ],
             "last_run_at": schedule.last_run_at.isoformat() if schedule.last_run_at else None,
             "consecutive_failures": schedule.consecutive_failures,

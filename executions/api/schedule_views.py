@@ -16,18 +16,26 @@ class GraphScheduleListCreateView(APIView):
 
     @extend_schema(tags=["schedules"], responses=s.ScheduleOutputSerializer(many=True))
     def get(self, request, graph_id):
-        return paginated(request, self, schedules.schedule_list(user=request.user, graph_id=graph_id),
-                         s.ScheduleOutputSerializer)
+        return paginated(
+            request, self, schedules.schedule_list(user=request.user, graph_id=graph_id), s.ScheduleOutputSerializer
+        )
 
-    @extend_schema(tags=["schedules"], request=s.ScheduleCreateInputSerializer,
-                   responses={201: s.ScheduleDetailSerializer})
+    @extend_schema(
+        tags=["schedules"], request=s.ScheduleCreateInputSerializer, responses={201: s.ScheduleDetailSerializer}
+    )
     def post(self, request, graph_id):
         data = s.ScheduleCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         schedule = schedules.schedule_create(
-            user=request.user, graph_id=graph_id, name=values["name"], inputs=values["inputs"], cron=values["cron"],
-            timezone_name=values["timezone"], run_at=values["run_at"], graph_version=values["graph_version"],
+            user=request.user,
+            graph_id=graph_id,
+            name=values["name"],
+            inputs=values["inputs"],
+            cron=values["cron"],
+            timezone_name=values["timezone"],
+            run_at=values["run_at"],
+            graph_version=values["graph_version"],
         )
         return Response(s.ScheduleDetailSerializer(schedule).data, status=status.HTTP_201_CREATED)
 

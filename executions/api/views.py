@@ -1,7 +1,7 @@
 import django_filters
 from django.db import transaction
 from django.utils.decorators import method_decorator
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,6 +11,10 @@ from executions import selectors, services
 from executions.models import ExecutionStatus, GraphExecution
 
 from .serializers import ExecutionDetailSerializer, ExecutionSummarySerializer
+
+STATUS_PARAM = OpenApiParameter(
+    "status", str, enum=ExecutionStatus.values, description="Only executions in this status."
+)
 
 
 class ExecutionFilter(django_filters.FilterSet):
@@ -38,7 +42,7 @@ class ExecutionListView(APIView):
     required_scopes = "read_graph"
     pagination_class = PageNumberPagination
 
-    @extend_schema(tags=["executions"], parameters=[ExecutionFilter], responses=ExecutionSummarySerializer(many=True))
+    @extend_schema(tags=["executions"], parameters=[STATUS_PARAM], responses=ExecutionSummarySerializer(many=True))
     def get(self, request):
         executions = ExecutionFilter.filtered(request, selectors.execution_list(user=request.user))
         return paginated(request, self, executions, ExecutionSummarySerializer)

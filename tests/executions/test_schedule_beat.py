@@ -1,4 +1,5 @@
 """Schedules fired by a real beat process (DatabaseScheduler) and run by a real worker."""
+
 import time
 from datetime import timedelta
 
@@ -28,8 +29,11 @@ def wait_for_runs(schedule_id, count: int, timeout: float) -> list[GraphExecutio
 
 def one_off(client, graph, seconds: float) -> dict:
     run_at = timezone.now() + timedelta(seconds=seconds)
-    response = client.post(f"/api/v1/graphs/{graph['id']}/schedules",
-                           {"name": "soon", "run_at": run_at.isoformat(), "inputs": {"Input": 8}}, format="json")
+    response = client.post(
+        f"/api/v1/graphs/{graph['id']}/schedules",
+        {"name": "soon", "run_at": run_at.isoformat(), "inputs": {"Input": 8}},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -74,8 +78,11 @@ def test_a_deleted_schedule_does_not_run(auth_client):
 def test_missed_runs_run_once_on_recovery_not_once_per_missed_slot(auth_client):
     """A daily schedule whose beat was away for ten days (its last run ten days ago) runs once."""
     graph = import_calculator(auth_client)
-    response = auth_client.post(f"/api/v1/graphs/{graph['id']}/schedules",
-                                {"name": "daily", "cron": "0 0 * * *", "inputs": {"Input": 8}}, format="json")
+    response = auth_client.post(
+        f"/api/v1/graphs/{graph['id']}/schedules",
+        {"name": "daily", "cron": "0 0 * * *", "inputs": {"Input": 8}},
+        format="json",
+    )
     schedule = response.json()
     task = PeriodicTask.objects.get(name=f"schedule:{schedule['id']}")
     task.last_run_at = timezone.now() - timedelta(days=10)
@@ -92,8 +99,11 @@ def test_a_schedule_that_cannot_start_is_disabled_after_repeated_failures(auth_c
     from executions.tasks import run_schedule
 
     graph = import_calculator(auth_client)
-    schedule = auth_client.post(f"/api/v1/graphs/{graph['id']}/schedules",
-                                {"name": "yearly", "cron": "0 0 1 1 *", "inputs": {"Input": 8}}, format="json").json()
+    schedule = auth_client.post(
+        f"/api/v1/graphs/{graph['id']}/schedules",
+        {"name": "yearly", "cron": "0 0 1 1 *", "inputs": {"Input": 8}},
+        format="json",
+    ).json()
     Schedule.objects.filter(id=schedule["id"]).update(inputs={"Input": None})  # no longer valid for the graph
 
     for _ in range(settings.SCHEDULE_MAX_CONSECUTIVE_FAILURES):

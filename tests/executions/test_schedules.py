@@ -1,4 +1,5 @@
 """The schedules API and its rules, without beat: what is stored, validated and computed."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,7 +36,11 @@ class TestCreate:
         assert response.status_code == 201, response.content
         body = response.json()
         assert (body["cron"], body["timezone"], body["status"], body["graph_version"]) == (
-            "30 2 * * *", "Europe/Berlin", "active", 1)
+            "30 2 * * *",
+            "Europe/Berlin",
+            "active",
+            1,
+        )
         assert len(body["next_runs"]) == 5
         first = datetime.fromisoformat(body["next_runs"][0]["local"])
         assert (first.hour, first.minute) == (2, 30) or (first.hour, first.minute) == (3, 30)  # 3:30 only on DST day
@@ -63,19 +68,22 @@ class TestCreate:
         assert task.one_off is True and task.clocked.clocked_time == run_at
         assert [datetime.fromisoformat(r["utc"]) for r in body["next_runs"]] == [run_at]
 
-    @pytest.mark.parametrize("body, field", [
-        ({"cron": "61 * * * *"}, "cron"),
-        ({"cron": "* * * *"}, "cron"),
-        ({"cron": "every day"}, "cron"),
-        ({"cron": "0 9 * * *", "timezone": "Mars/Olympus"}, "timezone"),
-        ({"run_at": "2020-01-01T00:00:00Z"}, "run_at"),
-        ({"run_at": "tomorrow"}, "run_at"),
-        ({}, "cron"),
-        ({"cron": "0 9 * * *", "inputs": {"Input": 8, "Nope": 1}}, "inputs.Nope"),
-        ({"cron": "0 9 * * *", "inputs": {}}, "inputs.Input"),
-        ({"cron": "0 9 * * *", "graph_version": 7}, "graph_version"),
-        ({"cron": "0 9 * * *", "name": ""}, "name"),
-    ])
+    @pytest.mark.parametrize(
+        "body, field",
+        [
+            ({"cron": "61 * * * *"}, "cron"),
+            ({"cron": "* * * *"}, "cron"),
+            ({"cron": "every day"}, "cron"),
+            ({"cron": "0 9 * * *", "timezone": "Mars/Olympus"}, "timezone"),
+            ({"run_at": "2020-01-01T00:00:00Z"}, "run_at"),
+            ({"run_at": "tomorrow"}, "run_at"),
+            ({}, "cron"),
+            ({"cron": "0 9 * * *", "inputs": {"Input": 8, "Nope": 1}}, "inputs.Nope"),
+            ({"cron": "0 9 * * *", "inputs": {}}, "inputs.Input"),
+            ({"cron": "0 9 * * *", "graph_version": 7}, "graph_version"),
+            ({"cron": "0 9 * * *", "name": ""}, "name"),
+        ],
+    )
     def test_bad_input_is_400_naming_the_field_and_saves_nothing(self, auth_client, body, field):
         graph = import_calculator(auth_client)
 
@@ -84,11 +92,15 @@ class TestCreate:
 
     def test_an_input_of_the_wrong_type_is_400_naming_it(self, auth_client):
         number_input = "96dae2bb-97a2-41c2-bd2f-13a3b5a8ea98"
-        graph = create_graph(auth_client, [node("n", number_input, name="count"), node("o", AGENT_OUTPUT, name="out")],
-                             [link("n", "result", "o", "value")])
+        graph = create_graph(
+            auth_client,
+            [node("n", number_input, name="count"), node("o", AGENT_OUTPUT, name="out")],
+            [link("n", "result", "o", "value")],
+        )
 
-        response = auth_client.post(schedules_url(graph), {"name": "x", "cron": "0 9 * * *", "inputs": {"count": "many"}},
-                                    format="json")
+        response = auth_client.post(
+            schedules_url(graph), {"name": "x", "cron": "0 9 * * *", "inputs": {"count": "many"}}, format="json"
+        )
 
         assert_error(response, 400, field="inputs.count")
         assert nothing_saved()
@@ -117,9 +129,11 @@ class TestChange:
         graph = import_calculator(auth_client)
         schedule = create(auth_client, graph, cron="0 9 * * *").json()
 
-        response = auth_client.patch(f"/api/v1/schedules/{schedule['id']}",
-                                     {"cron": "15 18 * * 0", "timezone": "America/New_York", "inputs": {"Input": 1}},
-                                     format="json")
+        response = auth_client.patch(
+            f"/api/v1/schedules/{schedule['id']}",
+            {"cron": "15 18 * * 0", "timezone": "America/New_York", "inputs": {"Input": 1}},
+            format="json",
+        )
 
         assert response.status_code == 200, response.content
         task = PeriodicTask.objects.get(name=f"schedule:{schedule['id']}")
@@ -127,17 +141,28 @@ class TestChange:
         assert task.crontab.timezone.key == "America/New_York"
         assert Schedule.objects.get(id=schedule["id"]).inputs == {"Input": 1}
 
-    @pytest.mark.parametrize("change, field", [
-        ({"cron": "0 25 * * *"}, "cron"), ({"timezone": "Nowhere"}, "timezone"), ({"inputs": {"Other": "x"}}, "inputs.Other"),
-        ({"graph_version": 9}, "graph_version"), ({"run_at": "2030-01-01T00:00:00Z"}, "run_at"),
-    ])
+    @pytest.mark.parametrize(
+        "change, field",
+        [
+            ({"cron": "0 25 * * *"}, "cron"),
+            ({"timezone": "Nowhere"}, "timezone"),
+            ({"inputs": {"Other": "x"}}, "inputs.Other"),
+            ({"graph_version": 9}, "graph_version"),
+            ({"run_at": "2030-01-01T00:00:00Z"}, "run_at"),
+        ],
+    )
     def test_a_bad_change_is_400_and_changes_nothing(self, auth_client, change, field):
         graph = import_calculator(auth_client)
         schedule = create(auth_client, graph, cron="0 9 * * *").json()
 
         assert_error(auth_client.patch(f"/api/v1/schedules/{schedule['id']}", change, format="json"), 400, field=field)
         stored = Schedule.objects.get(id=schedule["id"])
-        assert (stored.cron, stored.timezone, stored.inputs, stored.graph_version) == ("0 9 * * *", "UTC", {"Input": 8}, 1)
+        assert (stored.cron, stored.timezone, stored.inputs, stored.graph_version) == (
+            "0 9 * * *",
+            "UTC",
+            {"Input": 8},
+            1,
+        )
 
     def test_delete_removes_the_beat_rows(self, auth_client):
         graph = import_calculator(auth_client)
@@ -162,9 +187,11 @@ class TestChange:
         others = client_for(other_user)
         schedule = create(others, import_calculator(others), cron="0 9 * * *").json()
 
-        for response in (auth_client.get(f"/api/v1/schedules/{schedule['id']}"),
-                         auth_client.patch(f"/api/v1/schedules/{schedule['id']}", {"is_paused": True}, format="json"),
-                         auth_client.delete(f"/api/v1/schedules/{schedule['id']}")):
+        for response in (
+            auth_client.get(f"/api/v1/schedules/{schedule['id']}"),
+            auth_client.patch(f"/api/v1/schedules/{schedule['id']}", {"is_paused": True}, format="json"),
+            auth_client.delete(f"/api/v1/schedules/{schedule['id']}"),
+        ):
             assert_error(response, 404)
         assert PeriodicTask.objects.get(name=f"schedule:{schedule['id']}").enabled is True
         assert auth_client.get("/api/v1/schedules").json()["count"] == 0
@@ -198,14 +225,21 @@ class TestDaylightSaving:
             now[0] += timedelta(seconds=30)
         return runs
 
-    @pytest.mark.parametrize("start, expected_local", [
-        # spring forward, 29 March 2026: 02:00 -> 03:00, so 02:30 does not exist that day
-        (datetime(2026, 3, 27, 12, tzinfo=UTC), ["2026-03-28T02:30:00+01:00", "2026-03-29T03:30:00+02:00",
-                                                 "2026-03-30T02:30:00+02:00"]),
-        # fall back, 25 October 2026: 03:00 -> 02:00, so 02:30 happens twice that day
-        (datetime(2026, 10, 23, 12, tzinfo=UTC), ["2026-10-24T02:30:00+02:00", "2026-10-25T02:30:00+02:00",
-                                                  "2026-10-26T02:30:00+01:00"]),
-    ])
+    @pytest.mark.parametrize(
+        "start, expected_local",
+        [
+            # spring forward, 29 March 2026: 02:00 -> 03:00, so 02:30 does not exist that day
+            (
+                datetime(2026, 3, 27, 12, tzinfo=UTC),
+                ["2026-03-28T02:30:00+01:00", "2026-03-29T03:30:00+02:00", "2026-03-30T02:30:00+02:00"],
+            ),
+            # fall back, 25 October 2026: 03:00 -> 02:00, so 02:30 happens twice that day
+            (
+                datetime(2026, 10, 23, 12, tzinfo=UTC),
+                ["2026-10-24T02:30:00+02:00", "2026-10-25T02:30:00+02:00", "2026-10-26T02:30:00+01:00"],
+            ),
+        ],
+    )
     def test_a_daily_run_is_neither_skipped_nor_doubled(self, auth_client, start, expected_local):
         graph = import_calculator(auth_client)
         body = create(auth_client, graph, cron="30 2 * * *", timezone="Europe/Berlin").json()
