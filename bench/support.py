@@ -3,16 +3,20 @@
 Everything runs against the services `make test` uses (PostgreSQL, RabbitMQ, Redis on 127.0.0.1),
 in a database of the bench's own that is dropped and created anew at each run.
 """
+
 import http.client
 import json
 import os
+import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from contextlib import ExitStack
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from django.conf import settings
@@ -24,6 +28,7 @@ from autogpt_platform.redis_client import get_redis
 from tests import processes
 
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "autogpt_platform_bench")
+BENCH_VHOST = os.environ.get("BENCH_VHOST", "autogpt_bench")
 
 
 def cores() -> int:
@@ -35,6 +40,29 @@ def cores() -> int:
 
 def machine() -> str:
     return f"{cores()} cores"
+
+
+def cpu_times() -> list[int] | None:
+    """The machine's aggregate CPU counters from /proc/stat (Linux), for cpu_share()."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_share(before: list[int] | None, after: list[int] | None) -> dict[str, float] | None:
+    """Busy and stolen (taken by the hypervisor for other guests) percent of all cores between two readings."""
+    if not before or not after:
+        return None
+    delta = [b - a for a, b in zip(before, after, strict=False)]
+    total = sum(delta[:8]) or 1
+    idle = delta[3] + delta[4]
+    steal = delta[7] if len(delta) > 7 else 0
+    return {
+        "busy_percent": round(100 * (total - idle - steal) / total, 1),
+        "steal_percent": round(100 * steal / total, 1),
+    }
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -54,11 +82,18 @@ def use_bench_database(name: str = BENCH_DATABASE) -> str:
     tests.processes.child_database_url) at it, and migrate it."""
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
-        raise RuntimeError("The bench needs PostgreSQL: run it with DJANGO_SETTINGS_MODULE=autogpt_platform.settings.test")
+        raise RuntimeError(
+            "The bench needs PostgreSQL: run it with DJANGO_SETTINGS_MODULE=autogpt_platform.settings.test"
+        )
     connections.close_all()
     admin = psycopg.connect(
-        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db.get("PASSWORD") or None,
-        dbname="postgres", autocommit=True, connect_timeout=5,
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
     )
     with admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -70,14 +105,51 @@ def use_bench_database(name: str = BENCH_DATABASE) -> str:
 
 
 # --- broker -----------------------------------------------------------------------------------------
+def _rabbitmqctl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["rabbitmqctl", *args], capture_output=True, text=True, timeout=60)
+
+
+def use_bench_vhost(vhost: str = BENCH_VHOST) -> str:
+    """The same RabbitMQ, in a virtual host of the bench's own: a test run's worker on agent_executions
+    (same broker, another database) would otherwise take the bench's messages. This process and the
+    children it starts (through the environment) use it. Where rabbitmqctl is not at hand the default
+    virtual host is kept, and run() refuses to start while another consumer is on the queue."""
+    from autogpt_platform.celery import app
+
+    url = settings.CELERY_BROKER_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("amqp", "pyamqp") or parts.hostname not in ("127.0.0.1", "localhost"):
+        return url
+    if shutil.which("rabbitmqctl") is None:
+        return url
+    listed = _rabbitmqctl("list_vhosts", "--quiet", "--no-table-headers")
+    if listed.returncode != 0:
+        return url
+    if vhost not in listed.stdout.split():
+        created = _rabbitmqctl("add_vhost", vhost)
+        if created.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl add_vhost {vhost}: {created.stderr or created.stdout}")
+    granted = _rabbitmqctl("set_permissions", "-p", vhost, parts.username or "guest", ".*", ".*", ".*")
+    if granted.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl set_permissions -p {vhost}: {granted.stderr or granted.stdout}")
+    url = urlunsplit(parts._replace(path="/" + vhost))
+    os.environ["CELERY_BROKER_URL"] = url
+    settings.CELERY_BROKER_URL = url
+    app.conf.broker_url = url
+    return url
+
+
 def executor_queue_state() -> dict[str, int]:
-    """Messages waiting on agent_executions and how many consumers it has, before the bench starts."""
+    """Messages waiting on agent_executions and how many consumers it has (none if it does not exist)."""
     from autogpt_platform.celery import app
 
     with app.connection_for_write() as conn:
-        _, messages, consumers = conn.default_channel.queue_declare(
-            queue=CeleryQueue.AGENT_EXECUTIONS.value, passive=True
-        )
+        try:
+            _, messages, consumers = conn.default_channel.queue_declare(
+                queue=CeleryQueue.AGENT_EXECUTIONS.value, passive=True
+            )
+        except conn.channel_errors:  # not declared yet in this virtual host
+            return {"messages": 0, "consumers": 0}
     return {"messages": messages, "consumers": consumers}
 
 
@@ -97,6 +169,11 @@ def wait_for_no_other_executor(timeout: float = 15) -> dict[str, int]:
         time.sleep(0.5)
 
 
+def broker_description(url: str) -> str:
+    parts = urlsplit(url)
+    return f"RabbitMQ {parts.hostname}:{parts.port or 5672}, virtual host '{parts.path.lstrip('/') or '/'}'"
+
+
 # --- processes ---------------------------------------------------------------------------------------
 def start_executor_worker(concurrency: int, name: str = "bench") -> processes.PlatformProcess:
     """The executor worker as production runs it (-Q agent_executions, prefork, default log level
@@ -105,20 +182,33 @@ def start_executor_worker(concurrency: int, name: str = "bench") -> processes.Pl
     worker = processes.PlatformProcess(
         f"bench-worker-{os.getpid()}",
         [
-            sys.executable, "-m", "celery", "-A", "autogpt_platform", "worker",
-            "-Q", CeleryQueue.AGENT_EXECUTIONS.value,
-            "-n", hostname,
-            "-c", str(concurrency),
-            "-I", "bench.tasks",
-            "--loglevel", "WARNING",
-            "--without-gossip", "--without-mingle",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "autogpt_platform",
+            "worker",
+            "-Q",
+            CeleryQueue.AGENT_EXECUTIONS.value,
+            "-n",
+            hostname,
+            "-c",
+            str(concurrency),
+            "-I",
+            "bench.tasks",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
         ],
     )
     key = f"health:workers:{CeleryQueue.AGENT_EXECUTIONS.value}"
     redis = get_redis()
     try:
         processes.wait_until(
-            lambda: _alive(worker) and redis.hexists(key, hostname), timeout=60, interval=0.1,
+            lambda: _alive(worker) and redis.hexists(key, hostname),
+            timeout=60,
+            interval=0.1,
             message="the bench worker's heartbeat",
         )
     except Exception:
@@ -134,8 +224,19 @@ def _alive(process: processes.PlatformProcess) -> bool:
 
 
 def start_daphne() -> tuple[processes.PlatformProcess, int]:
+    """One daphne on a free port of 127.0.0.1, as tests.processes.daphne starts it (stopped again if it
+    does not come up)."""
     port = processes.free_port()
-    return processes.daphne(port), port
+    server = processes.PlatformProcess(
+        f"bench-daphne-{port}",
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "autogpt_platform.asgi:application"],
+    )
+    try:
+        server.wait_for_log("Listening on TCP address", timeout=60)
+    except Exception:
+        server.stop()
+        raise
+    return server, port
 
 
 class Processes(ExitStack):
@@ -153,8 +254,11 @@ class HttpClient:
     def __init__(self, port: int, token: str, timeout: float = 30):
         self.port = port
         self.timeout = timeout
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                        "Accept": "application/json"}
+        self.headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
         self._local = threading.local()
         self._all: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()

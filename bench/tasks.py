@@ -4,6 +4,7 @@ It has the executor task's queue and delivery options (agent_executions, acks_la
 so the anchor pays what the broker and Celery cost and nothing of the engine. The bench's
 worker imports this module with `-I bench.tasks`.
 """
+
 import time
 
 from celery import shared_task

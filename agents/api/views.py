@@ -140,7 +140,7 @@ class GraphExecuteView(APIView):
     required_scopes = "execute_graph"
 
     @extend_schema(tags=["executions"], request=s.ExecuteInputSerializer, responses={201: ExecutionSummarySerializer})
-    def post(self, request, graph_id, version):
+    def post(self, request, graph_id, version=None):
         data = s.ExecuteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         graph_exec = execution_create(
@@ -151,6 +151,15 @@ class GraphExecuteView(APIView):
             trigger_kind=TriggerKind.API if isinstance(request.auth, ApiKey) else TriggerKind.MANUAL,
         )
         return Response(ExecutionSummarySerializer(graph_exec).data, status=status.HTTP_201_CREATED)
+
+
+class GraphExecuteActiveView(GraphExecuteView):
+    """Run the graph's active version."""
+
+    @extend_schema(tags=["executions"], request=s.ExecuteInputSerializer, responses={201: ExecutionSummarySerializer},
+                   operation_id="graphs_execute_active_version")
+    def post(self, request, graph_id):
+        return super().post(request, graph_id)
 
 
 class GraphExecutionListView(APIView):
