@@ -156,8 +156,12 @@ class GraphExecuteView(APIView):
 class GraphExecuteActiveView(GraphExecuteView):
     """Run the graph's active version."""
 
-    @extend_schema(tags=["executions"], request=s.ExecuteInputSerializer, responses={201: ExecutionSummarySerializer},
-                   operation_id="graphs_execute_active_version")
+    @extend_schema(
+        tags=["executions"],
+        request=s.ExecuteInputSerializer,
+        responses={201: ExecutionSummarySerializer},
+        operation_id="graphs_execute_active_version",
+    )
     def post(self, request, graph_id):
         return super().post(request, graph_id)
 
