@@ -302,3 +302,25 @@ class HttpClient:
             for conn in self._all:
                 conn.close()
             self._all.clear()
+
+
+# --- process CPU (Linux) -------------------------------------------------------------------------
+def process_group_cpu_seconds(pgid: int) -> float | None:
+    """User + system CPU seconds of every live process in a process group (a PlatformProcess and its
+    children: it starts a session of its own), from /proc; None where /proc is not at hand."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            if int(fields[2]) == pgid:  # fields after "(comm)": state ppid pgrp ...; utime stime at 11, 12
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+    except (OSError, ValueError, AttributeError):
+        return None

@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 
 from executions.models import TERMINAL_STATUSES
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-CALCULATOR_EXPORT = SHARED / "autogpt-compat" / "calculator-agent.json"
+# The AutoGPT export from ../shared/autogpt-compat/, kept in the repository as an example agent.
+CALCULATOR_EXPORT = Path(__file__).resolve().parent.parent / "agents" / "examples" / "calculator-agent.json"
 
 AGENT_INPUT = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
 AGENT_OUTPUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
