@@ -173,20 +173,21 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         await self.reply(method, success=True, channel=channel)
 
     # --- server -> client (channel-layer messages) ----------------------------------------------
-    async def execution_event(self, message: dict[str, Any]):
-        event = message["event"]
-        if self.user is None or event.get("user_id") != str(self.user.id):
-            return  # never another user's events, whatever groups say
-        exec_id = event.get("graph_exec_id") or event["id"]
-        if event["seq"] <= self.last_seq.get(exec_id, 0):
-            return  # already in the snapshot, or arrived through the other group
-        self.last_seq[exec_id] = event["seq"]
-        channel = execution_channel(self.user.id, exec_id)
-        if channel not in self.groups_joined:
-            channel = graph_channel(self.user.id, event["graph_id"])
-        await self.send_json(
-            {"method": event["event_type"], "channel": channel, "data": event, "success": True, "error": None}
-        )
+    async def execution_events(self, message: dict[str, Any]):
+        """A batch of one execution's events, in order."""
+        for event in message["events"]:
+            if self.user is None or event.get("user_id") != str(self.user.id):
+                return  # never another user's events, whatever groups say
+            exec_id = event.get("graph_exec_id") or event["id"]
+            if event["seq"] <= self.last_seq.get(exec_id, 0):
+                continue  # already in the snapshot, or arrived through the other group
+            self.last_seq[exec_id] = event["seq"]
+            channel = execution_channel(self.user.id, exec_id)
+            if channel not in self.groups_joined:
+                channel = graph_channel(self.user.id, event["graph_id"])
+            await self.send_json(
+                {"method": event["event_type"], "channel": channel, "data": event, "success": True, "error": None}
+            )
 
     async def notification_event(self, message: dict[str, Any]):
         await self.send_json(

@@ -99,12 +99,16 @@ def publish(events: list[dict[str, Any]], *, wait: bool = False) -> None:
         logger.warning("Could not number execution events; not publishing them", exc_info=True)
         return
     next_seq = {exec_id: results[2 * i] - by_exec[exec_id] for i, exec_id in enumerate(by_exec)}
+    batches: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         exec_id = event.get("graph_exec_id") or event["id"]
         next_seq[exec_id] += 1
         event["seq"] = next_seq[exec_id]
-        message = {"type": "execution.event", "event": event}
-        _publisher().send([execution_group(exec_id), graph_group(event["graph_id"])], message)
+        batches.setdefault(exec_id, []).append(event)
+    # One channel-layer message per execution and group for the whole batch, not one per event.
+    for exec_id, batch in batches.items():
+        message = {"type": "execution.events", "events": batch}
+        _publisher().send([execution_group(exec_id), graph_group(batch[0]["graph_id"])], message)
     if wait:
         _publisher().flush()
 
