@@ -3,6 +3,8 @@
 import logging
 import time
 
+from django.conf import settings
+from django.db import connections
 from django.db.models import Q
 from django_celery_beat.schedulers import DatabaseScheduler
 
@@ -19,6 +21,13 @@ class HeartbeatDatabaseScheduler(DatabaseScheduler):
     more than two hours from now, which would keep a missed daily run from running once on
     recovery (our documented policy) until its hour came round again.
     """
+
+    def __init__(self, *args, **kwargs):
+        # Beat is one long-lived process: keep its connection (the web's CONN_MAX_AGE is 0, and
+        # the scheduler closes "old" connections on every tick, a new connection each second).
+        for connection in connections.all(initialized_only=False):
+            connection.settings_dict["CONN_MAX_AGE"] = settings.BEAT_CONN_MAX_AGE
+        super().__init__(*args, **kwargs)
 
     def _get_crontab_exclude_query(self) -> Q:
         return Q(pk__in=[])

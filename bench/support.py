@@ -324,3 +324,19 @@ def process_group_cpu_seconds(pgid: int) -> float | None:
         return total / ticks
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def postgres_commit_ms(samples: int = 30) -> float:
+    """Median milliseconds of one small write transaction (an UPDATE in autocommit) in the bench
+    database: what every commit on a path costs on this machine's disk (WAL flush)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_commit_probe (id int PRIMARY KEY, n int)")
+        cursor.execute("INSERT INTO bench_commit_probe VALUES (1, 0) ON CONFLICT DO NOTHING")
+        times = []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            cursor.execute("UPDATE bench_commit_probe SET n = n + 1 WHERE id = 1")
+            times.append((time.perf_counter() - t0) * 1000)
+    return round(statistics.median(times), 2)

@@ -173,6 +173,14 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         await self.reply(method, success=True, channel=channel)
 
     # --- server -> client (channel-layer messages) ----------------------------------------------
+    async def dispatch(self, message):
+        # Pushed events touch no database: skip Channels' close-old-connections thread hop, which
+        # is most of the cost of fanning an event out to many sockets.
+        if message["type"] in ("execution.events", "notification.event"):
+            await getattr(self, message["type"].replace(".", "_"))(message)
+        else:
+            await super().dispatch(message)
+
     async def execution_events(self, message: dict[str, Any]):
         """A batch of one execution's events, in order."""
         for event in message["events"]:

@@ -316,7 +316,10 @@ def schedule_run(*, schedule_id: uuid.UUID) -> GraphExecution | None:
             if schedule.consecutive_failures >= settings.SCHEDULE_MAX_CONSECUTIVE_FAILURES:
                 schedule.status = ScheduleStatus.DISABLED
         schedule.save()
-        if schedule.periodic_task is not None and schedule.status != ScheduleStatus.ACTIVE:
+        if schedule.periodic_task is not None and schedule.status == ScheduleStatus.DISABLED:
             schedule.periodic_task.enabled = False
             schedule.periodic_task.save(update_fields=["enabled"])  # save(), so that beat notices
+        elif schedule.periodic_task is not None and schedule.status == ScheduleStatus.DONE:
+            # Beat never fires a one-off twice; a plain UPDATE spares it reloading every schedule.
+            PeriodicTask.objects.filter(pk=schedule.periodic_task_id).update(enabled=False)
     return graph_exec

@@ -169,6 +169,7 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BEAT_SCHEDULER = "autogpt_platform.beat:HeartbeatDatabaseScheduler"
 # Beat wakes up at least every second: a schedule added or due meanwhile is seen within a second.
 CELERY_BEAT_MAX_LOOP_INTERVAL = env.float("CELERY_BEAT_MAX_LOOP_INTERVAL", default=1.0)
+BEAT_CONN_MAX_AGE = env.int("BEAT_CONN_MAX_AGE", default=600)
 
 # --- REST API --------------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
