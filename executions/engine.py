@@ -78,6 +78,10 @@ def json_safe(value: Any, limit: int) -> Any:
     return json.loads(text) if not isinstance(value, (str, int, float, bool, type(None))) else value
 
 
+# The columns of a node execution that change while it runs.
+NODE_FIELDS = ["status", "input_data", "output_data", "output_count", "error", "queued_at", "started_at", "ended_at"]
+
+
 @dataclass
 class NodeRun:
     """The coordinator's view of one node execution."""
@@ -102,19 +106,13 @@ class NodeRun:
             graph_execution_id=graph_exec_id,
             node_id=self.node.node_id,
             block_id=self.node.block_id,
-            status=self.status,
-            input_data=self.input_data,
-            output_data=self.output_data,
-            output_count=self.output_count,
-            error=self.error,
             sequence=self.sequence,
-            queued_at=self.queued_at,
-            started_at=self.started_at,
-            ended_at=self.ended_at,
+            **{name: getattr(self, name) for name in NODE_FIELDS},
         )
 
-
-NODE_FIELDS = ["status", "input_data", "output_data", "output_count", "error", "queued_at", "started_at", "ended_at"]
+    @classmethod
+    def from_row(cls, row: NodeExecution, node: NodeSpec) -> "NodeRun":
+        return cls(id=row.id, node=node, sequence=row.sequence, **{name: getattr(row, name) for name in NODE_FIELDS})
 
 
 class Engine:
@@ -212,19 +210,7 @@ class Engine:
         logger.info("Resuming execution %s with %d node executions", self.graph_exec.id, len(rows))
         for row in rows:
             node = self.spec.nodes[row.node_id]
-            run = NodeRun(
-                id=row.id,
-                node=node,
-                sequence=row.sequence,
-                status=row.status,
-                input_data=row.input_data,
-                output_data=row.output_data,
-                output_count=row.output_count,
-                error=row.error,
-                queued_at=row.queued_at,
-                started_at=row.started_at,
-                ended_at=row.ended_at,
-            )
+            run = NodeRun.from_row(row, node)
             self.runs[run.id] = run
             self.sequence = max(self.sequence, row.sequence)
             self._replay_outputs(run)
