@@ -74,23 +74,14 @@ def run():
             user,
             {**queue_at_start, "load_average_1_5_15_min": load_at_start, "machine_cpu_2s_before_start": busy_before},
         )
-        for name, measure in (
-            ("chain_ms_per_node", bench.chain_figure),
-            ("rest_executions_per_second", bench.throughput_figure),
-            ("submit_to_completed_latency", bench.latency_figure),
-        ):
-            cpu_before = support.cpu_times()
-            try:
-                figure = measure()
-            except Exception as exc:  # one figure failing still lets the others be measured
-                figure = {"figure": name, "value": None, "error": f"{type(exc).__name__}: {exc}"}
-            # Other work on the machine (a test run, say) skews every figure: say how busy it was.
-            yield {
-                **figure,
-                **common,
-                "load_average_1min_after": round(os.getloadavg()[0], 2),
-                "machine_cpu_during": support.cpu_share(cpu_before, support.cpu_times()),
-            }
+        yield from support.measured_figures(
+            [
+                ("chain_ms_per_node", bench.chain_figure),
+                ("rest_executions_per_second", bench.throughput_figure),
+                ("submit_to_completed_latency", bench.latency_figure),
+            ],
+            common,
+        )
 
 
 class ConnectionSampler:

@@ -75,13 +75,7 @@ def run():
         system = stack.add(start_system_worker(concurrency))
         beat = stack.add(start_beat())
         commit_ms = support.postgres_commit_ms()
-        cpu_before = support.cpu_times()
-        try:
-            figure = measure(user, graph, beat, system, executor)
-        except Exception as exc:
-            figure = {"figure": "schedule_due_to_start_delay", "value": None, "error": f"{type(exc).__name__}: {exc}"}
-        yield {
-            **figure,
+        common = {
             "machine": support.machine(),
             "beat": "celery beat, autogpt_platform.beat:HeartbeatDatabaseScheduler (django-celery-beat), "
             f"max loop interval {settings.CELERY_BEAT_MAX_LOOP_INTERVAL:g} s, log level INFO",
@@ -95,9 +89,10 @@ def run():
                 "system_events": system_at_start,
                 "stale_messages_purged": purged,
             },
-            "load_average_1min_after": round(os.getloadavg()[0], 2),
-            "machine_cpu_during": support.cpu_share(cpu_before, support.cpu_times()),
         }
+        yield from support.measured_figures(
+            [("schedule_due_to_start_delay", lambda: measure(user, graph, beat, system, executor))], common
+        )
 
 
 def queue_state(queue: str) -> dict[str, int]:

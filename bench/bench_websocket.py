@@ -79,21 +79,13 @@ def run():
         }
         bench = Bench(client, port, token, graph, server.pid, worker.pid)
         stack.callback(bench.close)
-        for name, measure in (
-            ("ws_submit_to_completed_latency", bench.latency_figure),
-            ("ws_fanout_200_sockets", bench.fanout_figure),
-        ):
-            cpu_before = support.cpu_times()
-            try:
-                figure = measure()
-            except Exception as exc:  # one figure failing still lets the other be measured
-                figure = {"figure": name, "value": None, "error": f"{type(exc).__name__}: {exc}"}
-            yield {
-                **figure,
-                **common,
-                "load_average_1min_after": round(os.getloadavg()[0], 2),
-                "machine_cpu_during": support.cpu_share(cpu_before, support.cpu_times()),
-            }
+        yield from support.measured_figures(
+            [
+                ("ws_submit_to_completed_latency", bench.latency_figure),
+                ("ws_fanout_200_sockets", bench.fanout_figure),
+            ],
+            common,
+        )
 
 
 class Tracker:

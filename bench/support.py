@@ -340,3 +340,21 @@ def postgres_commit_ms(samples: int = 30) -> float:
             cursor.execute("UPDATE bench_commit_probe SET n = n + 1 WHERE id = 1")
             times.append((time.perf_counter() - t0) * 1000)
     return round(statistics.median(times), 2)
+
+
+def measured_figures(measures, common: dict[str, Any]):
+    """Run each (name, measure) and yield its figure with `common` and how busy the machine was.
+    One figure failing still lets the others be measured."""
+    for name, measure in measures:
+        cpu_before = cpu_times()
+        try:
+            figure = measure()
+        except Exception as exc:
+            figure = {"figure": name, "value": None, "error": f"{type(exc).__name__}: {exc}"}
+        # Other work on the machine (a test run, say) skews every figure: say how busy it was.
+        yield {
+            **figure,
+            **common,
+            "load_average_1min_after": round(os.getloadavg()[0], 2),
+            "machine_cpu_during": cpu_share(cpu_before, cpu_times()),
+        }
