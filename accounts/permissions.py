@@ -30,10 +30,3 @@ class ApiKeyScopes(BasePermission):
             self.message = f"This API key lacks the '{required}' scope."
             return False
         return True
-
-
-class IsAdmin(BasePermission):
-    message = "Only administrators may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_staff)

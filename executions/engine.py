@@ -474,12 +474,7 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
         return Engine(graph_exec, parent_cancel=parent_cancel).run()
     except Exception as exc:
         logger.exception("The engine failed running execution %s", graph_exec.id)
-        GraphExecution.objects.filter(id=graph_exec.id).update(
-            status=S.FAILED, error={"message": f"The engine failed: {exc}"}, ended_at=timezone.now()
-        )
-        graph_exec.refresh_from_db()
-        events.publish([events.graph_event(graph_exec)])
-        return graph_exec
+        return _fail(graph_exec, f"The engine failed: {exc}")
     finally:
         if redis.get(lock_key) == token:
             redis.delete(lock_key)
@@ -491,11 +486,18 @@ def _give_up(graph_exec: GraphExecution) -> GraphExecution:
         "(killed, out of memory or crashed)."
     )
     logger.error("Execution %s: %s", graph_exec.id, message)
+    return _fail(graph_exec, message, node_error="The execution was given up.")
+
+
+def _fail(graph_exec: GraphExecution, message: str, *, node_error: str | None = None) -> GraphExecution:
+    """End the execution FAILED with message (and its unfinished nodes too, given node_error),
+    and tell subscribers."""
     now = timezone.now()
     GraphExecution.objects.filter(id=graph_exec.id).update(status=S.FAILED, error={"message": message}, ended_at=now)
-    NodeExecution.objects.filter(
-        graph_execution_id=graph_exec.id, status__in=[S.INCOMPLETE, S.QUEUED, S.RUNNING]
-    ).update(status=S.FAILED, error="The execution was given up.", ended_at=now)
+    if node_error is not None:
+        NodeExecution.objects.filter(
+            graph_execution_id=graph_exec.id, status__in=[S.INCOMPLETE, S.QUEUED, S.RUNNING]
+        ).update(status=S.FAILED, error=node_error, ended_at=now)
     graph_exec.refresh_from_db()
     events.publish([events.graph_event(graph_exec)])
     return graph_exec

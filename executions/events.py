@@ -113,10 +113,6 @@ def publish(events: list[dict[str, Any]], *, wait: bool = False) -> None:
         _publisher().flush()
 
 
-def publish_to_user(user_id, message: dict[str, Any]) -> None:
-    _publisher().send([user_group(user_id)], message)
-
-
 class _Publisher:
     """A daemon thread with one event loop, sending channel-layer messages in order."""
 

@@ -230,7 +230,7 @@ def schedule_update(*, user: User, schedule_id: uuid.UUID, **changes: Any) -> Sc
     if schedule is None:
         raise NotFoundError("Schedule not found.")
     if "is_paused" in changes:
-        if schedule.status in (ScheduleStatus.DONE,):
+        if schedule.status == ScheduleStatus.DONE:
             raise FieldError("is_paused", "This one-off schedule has already run.")
         schedule.status = ScheduleStatus.PAUSED if changes["is_paused"] else ScheduleStatus.ACTIVE
         if not changes["is_paused"]:
