@@ -10,6 +10,7 @@ import json
 import logging
 import uuid
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -49,8 +50,7 @@ def _user_from_token(raw_token: str) -> User:
 
 async def authenticate(scope) -> tuple[User | None, int, str]:
     """The user of a connection, from ?token=<JWT access token> or the session cookie."""
-    query = dict(part.split("=", 1) for part in scope.get("query_string", b"").decode().split("&") if "=" in part)
-    raw_token = query.get("token")
+    raw_token = parse_qs(scope.get("query_string", b"").decode()).get("token", [None])[0]
     if raw_token:
         try:
             return await _user_from_token(raw_token), 0, ""
