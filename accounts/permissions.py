@@ -30,3 +30,12 @@ class ApiKeyScopes(BasePermission):
             self.message = f"This API key lacks the '{required}' scope."
             return False
         return True
+
+
+class IsAdmin(BasePermission):
+    """Staff users only: the store's review queue, for instance."""
+
+    message = "Only admins can do this."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)

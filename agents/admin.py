@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Graph, GraphVersion, Link, Node
+from .models import Graph, GraphVersion, LibraryAgent, Link, Node
 
 
 class NodeInline(admin.TabularInline):
@@ -26,3 +26,11 @@ class GraphVersionAdmin(admin.ModelAdmin):
 class GraphAdmin(admin.ModelAdmin):
     list_display = ["id", "user", "active_version", "updated_at"]
     search_fields = ["id", "user__email"]
+
+
+@admin.register(LibraryAgent)
+class LibraryAgentAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "graph", "name", "is_favorite", "is_archived", "is_deleted", "updated_at"]
+    list_filter = ["is_favorite", "is_archived", "is_deleted"]
+    search_fields = ["id", "name", "user__email", "graph__id"]
+    raw_id_fields = ["graph", "source_listing_version", "forked_from"]

@@ -67,3 +67,35 @@ class Link(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}.{self.source_name} -> {self.sink_id}.{self.sink_name}"
+
+
+class LibraryAgent(models.Model):
+    """A graph in its owner's library: one they built, added from the store or forked.
+
+    Deleting it from the library is soft: the graph, its runs and schedules stay.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="library_agents")
+    graph = models.OneToOneField(Graph, on_delete=models.CASCADE, related_name="library_agent")
+    name = models.CharField(max_length=200, blank=True, help_text="The user's own name for it; blank: the graph's.")
+    is_favorite = models.BooleanField(default=False)
+    is_archived = models.BooleanField(default=False)
+    is_deleted = models.BooleanField(default=False)
+    source_listing_version = models.ForeignKey(
+        "store.StoreListingVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="library_agents",
+        help_text="The store version this agent was added from (or last updated to).",
+    )
+    forked_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="forks")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "is_deleted", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.graph_id} ({self.user_id})"

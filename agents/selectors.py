@@ -49,6 +49,30 @@ def graph_version_list(*, user: User, graph_id: uuid.UUID) -> QuerySet[GraphVers
     return _with_content(GraphVersion.objects.filter(graph_id=graph_id).order_by("-version"))
 
 
+def graph_version_content(graph_version: GraphVersion) -> dict[str, Any]:
+    """What graph_create takes to make a copy of this version."""
+    return {
+        "name": graph_version.name,
+        "description": graph_version.description,
+        "instructions": graph_version.instructions,
+        "nodes": [
+            {"id": n.node_id, "block_id": n.block_id, "input_default": n.input_default, "metadata": n.metadata}
+            for n in graph_version.nodes.all()
+        ],
+        "links": [
+            {
+                "id": link.link_id,
+                "source_id": link.source_id,
+                "source_name": link.source_name,
+                "sink_id": link.sink_id,
+                "sink_name": link.sink_name,
+                "is_static": link.is_static,
+            }
+            for link in graph_version.links.all()
+        ],
+    }
+
+
 def graph_input_schema(graph_version: GraphVersion) -> dict[str, Any]:
     """JSON Schema of the graph's inputs: one property per Agent Input node, keyed by its name."""
     properties: dict[str, Any] = {}

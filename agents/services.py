@@ -12,7 +12,7 @@ from autogpt_platform.errors import FieldError, NotFoundError
 from .api.serializers import GraphInputSerializer
 from .autogpt_format import graph_from_export
 from .blocks.registry import canonical_block_id
-from .models import Graph, GraphVersion, Link, Node
+from .models import Graph, GraphVersion, LibraryAgent, Link, Node
 from .selectors import graph_get_for_user
 from .validation import validate_graph
 
@@ -84,8 +84,10 @@ def graph_create(
     nodes: list[dict[str, Any]],
     links: list[dict[str, Any]],
 ) -> GraphVersion:
-    """Create a graph and its version 1, active. Nothing is saved when the graph is invalid."""
+    """Create a graph and its version 1, active, in the user's library. Nothing is saved when the
+    graph is invalid."""
     graph = Graph.objects.create(user=user, active_version=1)
+    LibraryAgent.objects.create(user=user, graph=graph)
     return _version_create(
         graph=graph, version=1, name=name, description=description, instructions=instructions, nodes=nodes, links=links
     )

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -10,6 +12,7 @@ api_v1 = [
     path("", include("executions.api.urls")),
     path("", include("executions.api.trigger_urls")),
     path("", include("executions.api.schedule_urls")),
+    path("", include("store.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +23,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+# Uploaded media (avatars, store media) under `make run`; static() adds nothing unless DEBUG.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "autogpt_platform.exceptions.bad_request_view"
 handler403 = "autogpt_platform.exceptions.permission_denied_view"

@@ -13,7 +13,9 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-LOG_DIR = ROOT / "var" / "test-logs"
+# TEST_LOG_DIR keeps two test runs on one machine (each with its own database, vhost and Redis
+# db) from writing over each other's process logs.
+LOG_DIR = Path(os.environ.get("TEST_LOG_DIR", ROOT / "var" / "test-logs"))
 
 
 def child_database_url() -> str:

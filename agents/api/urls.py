@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import library_views, views
 
 urlpatterns = [
     path("blocks", views.BlockListView.as_view(), name="block-list"),
@@ -14,4 +14,21 @@ urlpatterns = [
     path("graphs/<uuid:graph_id>/execute", views.GraphExecuteActiveView.as_view(), name="graph-execute-active"),
     path("graphs/<uuid:graph_id>/execute/<int:version>", views.GraphExecuteView.as_view(), name="graph-execute"),
     path("graphs/<uuid:graph_id>/executions", views.GraphExecutionListView.as_view(), name="graph-executions"),
+]
+
+urlpatterns += [
+    path("library/agents", library_views.LibraryAgentListView.as_view(), name="library-agent-list"),
+    path(
+        "library/agents/<uuid:library_agent_id>", library_views.LibraryAgentDetailView.as_view(), name="library-agent"
+    ),
+    path(
+        "library/agents/<uuid:library_agent_id>/fork",
+        library_views.LibraryAgentForkView.as_view(),
+        name="library-agent-fork",
+    ),
+    path(
+        "library/agents/<uuid:library_agent_id>/update",
+        library_views.LibraryAgentUpdateVersionView.as_view(),
+        name="library-agent-update",
+    ),
 ]

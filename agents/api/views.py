@@ -8,9 +8,9 @@ from agents import selectors, services
 from agents.autogpt_format import graph_to_export
 from agents.block_runner import block_execute
 from agents.blocks import all_blocks
-from autogpt_platform.pagination import PageNumberPagination
+from autogpt_platform.pagination import PageNumberPagination, paginated
 from executions.api.serializers import ExecutionSummarySerializer
-from executions.api.views import STATUS_PARAM, ExecutionFilter, paginated
+from executions.api.views import STATUS_PARAM, ExecutionFilter
 from executions.models import TriggerKind
 from executions.selectors import execution_list
 from executions.services import execution_create

@@ -234,6 +234,35 @@ CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=10.0)
 # are refused while it is unreachable.
 CLAMAV_REQUIRED = env.bool("CLAMAV_REQUIRED", default=True)
 
+# --- Uploads and media storage ---------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#storages
+# https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+# autogpt_platform/uploads.py checks, scans and stores every upload in the "default" storage.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+STORAGES = {
+    # Files under MEDIA_ROOT, served at MEDIA_URL (by Django itself only with DEBUG).
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_S3_BUCKET = env("MEDIA_S3_BUCKET", default="")
+if MEDIA_S3_BUCKET:
+    # S3, or an S3-compatible service such as MinIO (MEDIA_S3_ENDPOINT_URL). Without keys, boto3
+    # finds credentials itself (AWS_* variables, an instance role). With MEDIA_S3_QUERYSTRING_AUTH
+    # off (the default) URLs are unsigned: the bucket, or the custom domain, must be public-read.
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": env("MEDIA_S3_ENDPOINT_URL", default=None),
+            "access_key": env("MEDIA_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env("MEDIA_S3_SECRET_ACCESS_KEY", default=None),
+            "region_name": env("MEDIA_S3_REGION", default=None),
+            "custom_domain": env("MEDIA_S3_CUSTOM_DOMAIN", default=None),
+            "querystring_auth": env.bool("MEDIA_S3_QUERYSTRING_AUTH", default=False),
+            "file_overwrite": False,
+        },
+    }
+
 # --- Outbound HTTP (SSRF-safe client) ---------------------------------------------------------
 # autogpt_platform/safe_http.py: every request a block or a webhook makes. ALLOWED_HOSTS entries
 # ("host" or "host:port") skip the private-address check: for self-hosted internal services only.
@@ -303,3 +332,9 @@ CELERY_BEAT_SCHEDULE["purge-expired-trigger-deliveries"] = {
     "schedule": TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS,
     "options": {"expires": TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS * 0.9},
 }
+
+# --- Store -----------------------------------------------------------------------------------
+# store/cache.py: public store pages are cached in Redis this long. Review decisions, ratings and
+# profile changes drop the cache at once; run counts may lag by up to this long.
+STORE_CACHE_SECONDS = env.int("STORE_CACHE_SECONDS", default=60)
+

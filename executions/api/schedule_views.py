@@ -3,11 +3,10 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from autogpt_platform.pagination import PageNumberPagination
+from autogpt_platform.pagination import PageNumberPagination, paginated
 from executions import schedules
 
 from . import schedule_serializers as s
-from .views import paginated
 
 
 class GraphScheduleListCreateView(APIView):

@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from autogpt_platform.pagination import PageNumberPagination
+from autogpt_platform.pagination import PageNumberPagination, paginated
 from executions import selectors, services
 from executions.models import ExecutionStatus, GraphExecution
 
@@ -30,12 +30,6 @@ class ExecutionFilter(django_filters.FilterSet):
         if not filterset.is_valid():
             raise serializers.ValidationError(filterset.errors)
         return filterset.qs
-
-
-def paginated(request, view, queryset, serializer_class) -> Response:
-    paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class ExecutionListView(APIView):

@@ -1,0 +1,129 @@
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents import library_selectors, library_services
+from agents.models import LibraryAgent
+from autogpt_platform.pagination import PageNumberPagination
+from store.selectors import latest_approved_versions
+
+from .library_serializers import (
+    LibraryAgentAddInputSerializer,
+    LibraryAgentOutputSerializer,
+    LibraryAgentUpdateInputSerializer,
+)
+
+
+class LibraryAgentFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(field_name="display_name", lookup_expr="icontains")
+    favorite = django_filters.BooleanFilter(field_name="is_favorite")
+    archived = django_filters.BooleanFilter(field_name="is_archived")
+    sort = django_filters.OrderingFilter(
+        fields=(("display_name", "name"), ("created_at", "created_at"), ("updated_at", "updated_at"))
+    )
+
+    class Meta:
+        model = LibraryAgent
+        fields: list[str] = []
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.form.cleaned_data.get("archived") is None:
+            queryset = queryset.filter(is_archived=False)  # archived agents only when asked for
+        if not self.form.cleaned_data.get("sort"):
+            queryset = queryset.order_by("-updated_at")
+        return queryset
+
+
+def _output(library_agents, many: bool = False):
+    agents = library_agents if many else [library_agents]
+    listing_ids = [a.source_listing_version.listing_id for a in agents if a.source_listing_version_id]
+    context = {"latest_store_versions": latest_approved_versions(listing_ids=listing_ids)}
+    return LibraryAgentOutputSerializer(library_agents, many=many, context=context).data
+
+
+class LibraryAgentListView(APIView):
+    required_scopes = {"GET": "read_graph", "POST": "write_library"}
+    pagination_class = PageNumberPagination
+
+    @extend_schema(
+        tags=["library"],
+        parameters=[
+            OpenApiParameter("search", str, description="Part of the agent's name."),
+            OpenApiParameter("favorite", bool),
+            OpenApiParameter("archived", bool, description="Archived agents are left out unless this is given."),
+            OpenApiParameter(
+                "sort", str, enum=["name", "-name", "created_at", "-created_at", "updated_at", "-updated_at"]
+            ),
+        ],
+        responses=LibraryAgentOutputSerializer(many=True),
+    )
+    def get(self, request):
+        filterset = LibraryAgentFilter(request.query_params, library_selectors.library_agent_list(user=request.user))
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(filterset.qs, request, view=self)
+        return paginator.get_paginated_response(_output(page, many=True))
+
+    @extend_schema(
+        tags=["library"],
+        request=LibraryAgentAddInputSerializer,
+        responses={201: LibraryAgentOutputSerializer, 200: LibraryAgentOutputSerializer},
+    )
+    def post(self, request):
+        """Add an approved store agent to the library (200 with the existing one if already there)."""
+        data = LibraryAgentAddInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        library_agent, created = library_services.library_agent_add_from_store(user=request.user, **data.validated_data)
+        return Response(_output(library_agent), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class LibraryAgentDetailView(APIView):
+    required_scopes = {"GET": "read_graph", "PATCH": "write_library", "DELETE": "write_library"}
+
+    @extend_schema(tags=["library"], responses=LibraryAgentOutputSerializer)
+    def get(self, request, library_agent_id):
+        return Response(
+            _output(library_selectors.library_agent_get(user=request.user, library_agent_id=library_agent_id))
+        )
+
+    @extend_schema(tags=["library"], request=LibraryAgentUpdateInputSerializer, responses=LibraryAgentOutputSerializer)
+    def patch(self, request, library_agent_id):
+        """Rename (blank: the graph's own name), favorite or archive."""
+        data = LibraryAgentUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        library_agent = library_services.library_agent_update(
+            user=request.user, library_agent_id=library_agent_id, **data.validated_data
+        )
+        return Response(_output(library_agent))
+
+    @extend_schema(tags=["library"], responses={204: None})
+    def delete(self, request, library_agent_id):
+        """Remove from the library; the graph and its runs stay."""
+        library_services.library_agent_delete(user=request.user, library_agent_id=library_agent_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LibraryAgentForkView(APIView):
+    required_scopes = "write_library"
+
+    @extend_schema(tags=["library"], request=None, responses={201: LibraryAgentOutputSerializer})
+    def post(self, request, library_agent_id):
+        """Copy the agent into a new graph of your own."""
+        fork = library_services.library_agent_fork(user=request.user, library_agent_id=library_agent_id)
+        return Response(_output(fork), status=status.HTTP_201_CREATED)
+
+
+class LibraryAgentUpdateVersionView(APIView):
+    required_scopes = "write_library"
+
+    @extend_schema(tags=["library"], request=None, responses=LibraryAgentOutputSerializer)
+    def post(self, request, library_agent_id):
+        """Update a store agent to the newest approved store version (409 when it is on it)."""
+        library_agent = library_services.library_agent_update_to_latest(
+            user=request.user, library_agent_id=library_agent_id
+        )
+        return Response(_output(library_agent))

@@ -1,0 +1,63 @@
+import pytest
+
+from tests.conftest import client_for
+from tests.factories import UserFactory
+from tests.graphs import import_calculator
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def creator(db):
+    return UserFactory(email="ada@example.com")
+
+
+@pytest.fixture
+def creator_client(creator):
+    return client_for(creator)
+
+
+def submission_body(graph: dict, **page) -> dict:
+    return {
+        "graph_id": graph["id"],
+        "graph_version": graph["version"],
+        "slug": "calculator",
+        "name": "Calculator",
+        "sub_heading": "Adds numbers",
+        "description": "Doubles and adds numbers for you.",
+        "instructions": "Give it a number.",
+        "categories": ["math"],
+        "image_urls": ["https://example.com/shot.png"],
+        "video_url": "",
+        **page,
+    }
+
+
+def submit(client, graph: dict, **page) -> dict:
+    response = client.post("/api/v1/store/submissions", submission_body(graph, **page), format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def review(admin_client, submission: dict, *, approve: bool = True, comments: str = "", internal: str = "") -> dict:
+    response = admin_client.post(
+        f"/api/v1/store/admin/submissions/{submission['id']}/review",
+        {"is_approved": approve, "comments": comments, "internal_comments": internal},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def publish(client, admin_client, *, name: str = "Calculator", slug: str = "calculator", **page) -> dict:
+    """Import the calculator, submit it and approve it; returns the approved submission."""
+    graph = import_calculator(client)
+    return review(admin_client, submit(client, graph, name=name, slug=slug, **page))
