@@ -64,16 +64,23 @@ def test_submit_review_approve_browse_add_to_library_and_run(creator_client, adm
     assert (result["status"], result["outputs"]) == ("COMPLETED", {"Output": [42.0]})
 
     # the run counts for the store agent, and a rating shows on its page
-    assert user_client.post(
-        f"/api/v1/store/agents/{creator_name}/number-doubler/reviews", {"score": 4, "comments": "handy"}, format="json"
-    ).status_code == 201
+    assert (
+        user_client.post(
+            f"/api/v1/store/agents/{creator_name}/number-doubler/reviews",
+            {"score": 4, "comments": "handy"},
+            format="json",
+        ).status_code
+        == 201
+    )
     detail = anonymous.get(f"/api/v1/store/agents/{creator_name}/number-doubler").json()
     assert (detail["rating"], detail["runs"]) == ({"average": 4.0, "count": 1}, 1)
     assert [(r["score"], r["comments"]) for r in detail["reviews"]] == [(4, "handy")]
 
     # a second version approved later is offered to the library as an update
     creator_graph = creator_client.get(f"/api/v1/graphs/{graph['id']}").json()
-    saved = creator_client.put(f"/api/v1/graphs/{graph['id']}", {**creator_graph, "name": "Number Doubler 2"}, format="json")
+    saved = creator_client.put(
+        f"/api/v1/graphs/{graph['id']}", {**creator_graph, "name": "Number Doubler 2"}, format="json"
+    )
     assert saved.status_code == 200, saved.json()
     second = submit(creator_client, {"id": graph["id"], "version": 2}, name="Number Doubler", slug="number-doubler")
     assert second["version"] == 2
