@@ -32,10 +32,6 @@ from autogpt_platform.uploads import (
     upload_store,
 )
 
-# Uploads touch no table, but conftest's session-wide close_stray_connections needs the test
-# database to exist, and it is created only for sessions holding a django_db test.
-pytestmark = pytest.mark.django_db
-
 ROOT = Path(__file__).resolve().parent.parent
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 IMAGE_TYPES_MESSAGE = "Unsupported file type; accepted: PNG, JPEG, GIF, WebP."

@@ -92,6 +92,12 @@ def test_run_platform_serves_ready_on_embedded_defaults_and_ctrl_c_stops_everyth
         message="the demo agent to finish",
     )
     assert done["outputs"] == {"Output": [42.0]}, done
+    # The seeded store agent can be found without logging in (SQLite's substring search) and the
+    # Redis cache answers.
+    for _ in range(2):
+        status, store = get_json(f"{base}/store/agents?search=calculator")
+        assert status == 200, store
+        assert [(a["creator"], a["slug"]) for a in store["results"]] == [("demo", "calculator")]
     descendants = psutil.Process(process.pid).children(recursive=True)
     assert len(descendants) >= 5  # redis, daphne, worker (+pool), beat, flower
 

@@ -6,13 +6,15 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import User
 from agents.services import graph_import
+from store.services import submission_create, submission_review
 
 EXAMPLE_AGENTS = Path(settings.BASE_DIR) / "agents" / "examples"
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo user (with the example agents) and the demo admin, idempotently, and print their credentials."
+        "Create the demo user (with the example agents, the first published in the store) and the demo admin, "
+        "idempotently, and print their credentials."
     )
 
     def handle(self, *args, **options):
@@ -20,6 +22,7 @@ class Command(BaseCommand):
             (settings.DEMO_USER_EMAIL, settings.DEMO_USER_PASSWORD, False),
             (settings.DEMO_ADMIN_EMAIL, settings.DEMO_ADMIN_PASSWORD, True),
         ]
+        users = {}
         for email, password, is_admin in accounts:
             user = User.objects.filter(email=email).first()
             if user is None:
@@ -28,5 +31,25 @@ class Command(BaseCommand):
             if not is_admin and not user.graphs.exists():
                 for example in sorted(EXAMPLE_AGENTS.glob("*.json")):
                     graph_import(user=user, data=json.loads(example.read_text()))
+            users[is_admin] = user
             label = "admin (Django admin at /admin/)" if is_admin else "user"
             self.stdout.write(f"Demo {label}: {email} / {password}")
+        self._publish_first_example(demo=users[False], admin=users[True])
+
+    def _publish_first_example(self, *, demo: User, admin: User) -> None:
+        """So that the store has an agent to browse and add."""
+        graph = demo.graphs.order_by("created_at").first()
+        if graph is None or hasattr(graph, "store_listing"):
+            return
+        version = graph.versions.get(version=graph.active_version)
+        submission = submission_create(
+            user=demo,
+            graph_id=graph.id,
+            graph_version=version.version,
+            slug="calculator",
+            name=version.name,
+            sub_heading="An example agent",
+            description=version.description,
+            categories=["example"],
+        )
+        submission_review(reviewer=admin, version_id=submission.id, is_approved=True, comments="Seeded demo agent.")
