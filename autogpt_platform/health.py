@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
-import clamd
 import redis
 from django.conf import settings
 from django.db import connection, transaction
@@ -19,6 +18,7 @@ from kombu import Connection
 
 from .heartbeats import BEAT_KEY, WORKER_KEY
 from .queues import CeleryQueue
+from .uploads import ClamdClient
 
 Check = Callable[[], str]
 
@@ -59,7 +59,7 @@ def check_redis() -> str:
 
 
 def check_clamav() -> str:
-    scanner = clamd.ClamdNetworkSocket(settings.CLAMD_HOST, settings.CLAMD_PORT, timeout=settings.HEALTH_CHECK_TIMEOUT)
+    scanner = ClamdClient(settings.CLAMD_HOST, settings.CLAMD_PORT, timeout=settings.HEALTH_CHECK_TIMEOUT)
     if scanner.ping() != "PONG":
         raise CheckFailed("clamd did not answer PING")
     return scanner.version()

@@ -127,7 +127,7 @@ class _WholeSendSocket(socket.socket):
         return len(data)
 
 
-class _Clamd(clamd.ClamdNetworkSocket):
+class ClamdClient(clamd.ClamdNetworkSocket):
     """clamd 1.0.2 applies its timeout only after connecting: a clamd host that drops connection
     attempts would hold an upload for minutes. Here the timeout bounds the connect too."""
 
@@ -143,7 +143,7 @@ class _Clamd(clamd.ClamdNetworkSocket):
 
 def _scan(*, file: UploadedFile, field: str) -> None:
     """Streams the file to clamd; returns only when clamd answered that it is clean."""
-    scanner = _Clamd(settings.CLAMD_HOST, settings.CLAMD_PORT, timeout=settings.CLAMD_TIMEOUT)
+    scanner = ClamdClient(settings.CLAMD_HOST, settings.CLAMD_PORT, timeout=settings.CLAMD_TIMEOUT)
     file.seek(0)
     try:
         result = scanner.instream(file)
