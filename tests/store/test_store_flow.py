@@ -3,8 +3,10 @@ submit → review → approve → browse → add to library → run, and a newer
 library as an update."""
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
+from store.models import StoreListingVersion
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.graphs import import_calculator, run_graph
@@ -13,7 +15,29 @@ from tests.store.conftest import review, submit
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_worker")]
 
 
-def test_submit_review_approve_browse_add_to_library_and_run(creator_client, admin_client):
+def approve_through_the_api(admin_client, admin_user, submission: dict) -> None:
+    decided = review(admin_client, submission, comments="Nice work", internal="checked the graph")
+    assert decided["status"] == "APPROVED"
+
+
+def approve_through_the_django_admin(admin_client, admin_user, submission: dict) -> None:
+    browser = Client()
+    browser.force_login(admin_user)
+    response = browser.post(
+        "/admin/store/storelistingversion/",
+        {
+            "action": "approve_submissions",
+            "_selected_action": [submission["id"]],
+            "apply": "1",
+            "comments": "Nice work",
+            "internal_comments": "checked the graph",
+        },
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("approve", [approve_through_the_api, approve_through_the_django_admin])
+def test_submit_review_approve_browse_add_to_library_and_run(creator_client, admin_client, admin_user, approve):
     # given a creator's graph submitted to the store
     graph = import_calculator(creator_client)
     submission = submit(creator_client, graph, name="Number Doubler", slug="number-doubler")
@@ -24,9 +48,13 @@ def test_submit_review_approve_browse_add_to_library_and_run(creator_client, adm
     # when an admin approves it
     pending = admin_client.get("/api/v1/store/admin/submissions?status=PENDING").json()
     assert [s["id"] for s in pending["results"]] == [submission["id"]]
-    decided = review(admin_client, submission, comments="Nice work", internal="checked the graph")
-    assert decided["status"] == "APPROVED"
-    assert decided["internal_comments"] == "checked the graph"
+    approve(admin_client, admin_user, submission)
+    decided = StoreListingVersion.objects.get(id=submission["id"])
+    assert (decided.status, decided.reviewer, decided.internal_comments) == (
+        "APPROVED",
+        admin_user,
+        "checked the graph",
+    )
 
     # then anyone can find it in the store
     creator_name = creator_client.get("/api/v1/store/profile").json()["username"]
