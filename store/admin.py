@@ -66,7 +66,7 @@ class StoreListingVersionAdmin(admin.ModelAdmin):
         ("Submission", {"fields": ["listing", "creator", "version", "status", "submitted_at"]}),
         (
             "Store page",
-            {"fields": ["name", "sub_heading", "description", "instructions", "categories", "media"]},
+            {"fields": ["name", "sub_heading", "description", "instructions", "categories", "images_and_video"]},
         ),
         ("Agent", {"fields": ["graph_version", "agent_graph"]}),
         ("Decision", {"fields": ["reviewer", "reviewed_at", "review_comments", "internal_comments"]}),
@@ -94,7 +94,7 @@ class StoreListingVersionAdmin(admin.ModelAdmin):
         return f"{profile.username if profile else '-'} ({submission.listing.owner.email})"
 
     @admin.display(description="Images and video")
-    def media(self, submission):
+    def images_and_video(self, submission):
         images = format_html_join(
             "",
             '<a href="{0}" target="_blank"><img src="{0}" style="max-height:120px;margin:0 8px 8px 0"></a>',
