@@ -1,5 +1,6 @@
 """Store media and avatar uploads through the API, scanned by a real clamd."""
 
+import hashlib
 import socket
 import subprocess
 
@@ -9,7 +10,7 @@ from django.test import override_settings
 
 from store.models import Profile
 from tests.accounts.test_auth_api import assert_error
-from tests.processes import ROOT, free_port, wait_until
+from tests.processes import free_port, wait_until
 from tests.test_uploads import EICAR, media_root, mp4_header, png_1x1, stored_files  # noqa: F401 -- fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
@@ -33,12 +34,15 @@ def clamd_answers(port: int) -> bool:
 
 @pytest.fixture
 def own_clamd(tmp_path):
-    """A clamd of this test's own, with the project's signature database, so that it can be
+    """A clamd of this test's own, with an EICAR signature database like the project's, so that it can be
     stopped without stopping the one the rest of the suite uses."""
     port = free_port()
+    database = tmp_path / "db"
+    database.mkdir()
+    (database / "eicar.hdb").write_text(f"{hashlib.md5(EICAR).hexdigest()}:{len(EICAR)}:Eicar-Test-Signature\n")
     config = tmp_path / "clamd.conf"
     config.write_text(
-        f"TCPSocket {port}\nTCPAddr 127.0.0.1\nDatabaseDirectory {ROOT / 'var' / 'clamav' / 'db'}\n"
+        f"TCPSocket {port}\nTCPAddr 127.0.0.1\nDatabaseDirectory {database}\n"
         f"LogFile {tmp_path / 'clamd.log'}\nForeground yes\nUser root\n"
     )
     process = subprocess.Popen(["clamd", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
