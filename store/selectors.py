@@ -51,14 +51,15 @@ def _aggregate(queryset: QuerySet, function: str, field: str = "pk") -> Subquery
     return Subquery(value.values("value")[:1], output_field=output)
 
 
-def _runs(*, listing_field: str, equals: Any) -> Subquery:
-    """Top-level runs of listed graphs plus of every library copy made from those listings, for
-    listings whose listing_field equals the given value (a listing's id, a creator)."""
-    runs = GraphExecution.objects.filter(
-        Q(**{f"graph__store_listing__{listing_field}": equals})
-        | Q(**{f"graph__library_agent__source_listing_version__listing__{listing_field}": equals}),
-        parent__isnull=True,
-    )
+def _runs(**listing_lookups: Any) -> Subquery:
+    """Top-level runs of listed graphs plus of every library copy made from those listings; the
+    lookups say which listings (e.g. id=OuterRef("pk"))."""
+    own = {f"graph__store_listing__{lookup}": value for lookup, value in listing_lookups.items()}
+    copies = {
+        f"graph__library_agent__source_listing_version__listing__{lookup}": value
+        for lookup, value in listing_lookups.items()
+    }
+    runs = GraphExecution.objects.filter(Q(**own) | Q(**copies), parent__isnull=True)
     return _aggregate(runs, "COUNT")
 
 
@@ -73,7 +74,7 @@ def _published_listings() -> QuerySet[StoreListing]:
             approved_at=F("active_version__reviewed_at"),
             rating_average=Coalesce(_aggregate(reviews, "AVG", "score"), Value(0.0)),
             rating_count=Coalesce(_aggregate(reviews, "COUNT"), Value(0)),
-            runs=Coalesce(_runs(listing_field="id", equals=OuterRef("pk")), Value(0)),
+            runs=Coalesce(_runs(id=OuterRef("pk")), Value(0)),
         )
     )
 
@@ -89,7 +90,11 @@ def _search(queryset: QuerySet[StoreListing], text: str) -> QuerySet[StoreListin
             + SearchVector("active_version__description", weight="C", config="english")
         )
         query = SearchQuery(text, search_type="websearch", config="english")
-        return queryset.annotate(search=vector, rank=SearchRank(vector, query)).filter(search=query)
+        # Ranked by the words sought only: PostgreSQL ranks every row alike when the query
+        # holds an exclusion ("-word").
+        sought = " ".join(word for word in text.split() if not word.startswith("-")) or text
+        rank = SearchRank(vector, SearchQuery(sought, search_type="websearch", config="english"))
+        return queryset.annotate(search=vector, rank=rank).filter(search=query)
     return queryset.filter(
         Q(active_version__name__icontains=text)
         | Q(active_version__sub_heading__icontains=text)
@@ -113,7 +118,9 @@ def store_agent_list(
     listings = _published_listings()
     if category:
         # Categories are a JSON list of strings; match one whole element, ignoring case.
-        listings = listings.filter(active_version__categories__icontains=json.dumps(category.strip()))
+        listings = listings.filter(
+            active_version__categories__icontains=json.dumps(category.strip(), ensure_ascii=False)
+        )
     if creator:
         listings = listings.filter(owner__store_profile__username=creator.strip().lower())
     if search.strip():
@@ -169,7 +176,7 @@ def _creators() -> QuerySet[Profile]:
     return Profile.objects.annotate(
         agent_count=Coalesce(_aggregate(published, "COUNT"), Value(0)),
         rating_average=Coalesce(_aggregate(reviews, "AVG", "score"), Value(0.0)),
-        runs=Coalesce(_runs(listing_field="owner", equals=OuterRef("user")), Value(0)),
+        runs=Coalesce(_runs(owner=OuterRef("user"), active_version__status=SubmissionStatus.APPROVED), Value(0)),
     ).filter(agent_count__gt=0)
 
 

@@ -15,11 +15,18 @@ from .library_serializers import (
     LibraryAgentUpdateInputSerializer,
 )
 
+# Strict: "maybe" is a 400, not a filter silently left out.
+BOOLEAN_CHOICES = [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")]
+
+
+def _is_true(value: str) -> bool:
+    return value in ("true", "1")
+
 
 class LibraryAgentFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(field_name="display_name", lookup_expr="icontains")
-    favorite = django_filters.BooleanFilter(field_name="is_favorite")
-    archived = django_filters.BooleanFilter(field_name="is_archived")
+    favorite = django_filters.TypedChoiceFilter(field_name="is_favorite", choices=BOOLEAN_CHOICES, coerce=_is_true)
+    archived = django_filters.TypedChoiceFilter(field_name="is_archived", choices=BOOLEAN_CHOICES, coerce=_is_true)
     sort = django_filters.OrderingFilter(
         fields=(("display_name", "name"), ("created_at", "created_at"), ("updated_at", "updated_at"))
     )
@@ -30,7 +37,7 @@ class LibraryAgentFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        if self.form.cleaned_data.get("archived") is None:
+        if self.form.cleaned_data.get("archived") in (None, ""):
             queryset = queryset.filter(is_archived=False)  # archived agents only when asked for
         if not self.form.cleaned_data.get("sort"):
             queryset = queryset.order_by("-updated_at")

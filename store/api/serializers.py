@@ -219,6 +219,18 @@ class StoreReviewInputSerializer(serializers.Serializer):
     comments = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
+class StoreAgentQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    category = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    creator = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    sort = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+
+class CreatorQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    sort = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+
 class CreatorSerializer(serializers.Serializer):
     username = serializers.CharField()
     name = serializers.CharField()
@@ -235,6 +247,6 @@ class CreatorDetailSerializer(CreatorSerializer):
 
     def to_representation(self, profile):
         return {
-            **super().to_representation(profile),
+            **CreatorSerializer(profile, context=self.context).data,
             "agents": StoreAgentSerializer(self.context["agents"], many=True).data,
         }

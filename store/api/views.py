@@ -184,19 +184,11 @@ class StoreAgentListView(PublicStoreView):
         responses=s.StoreAgentSerializer(many=True),
     )
     def get(self, request):
-        params = request.query_params
+        query = s.StoreAgentQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         return self.cached(
             request,
-            lambda: self.page(
-                request,
-                selectors.store_agent_list(
-                    search=params.get("search", ""),
-                    category=params.get("category", ""),
-                    creator=params.get("creator", ""),
-                    sort=params.get("sort", ""),
-                ),
-                s.StoreAgentSerializer,
-            ),
+            lambda: self.page(request, selectors.store_agent_list(**query.validated_data), s.StoreAgentSerializer),
         )
 
 
@@ -245,14 +237,11 @@ class CreatorListView(PublicStoreView):
         responses=s.CreatorSerializer(many=True),
     )
     def get(self, request):
-        params = request.query_params
+        query = s.CreatorQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         return self.cached(
             request,
-            lambda: self.page(
-                request,
-                selectors.creator_list(search=params.get("search", ""), sort=params.get("sort", "")),
-                s.CreatorSerializer,
-            ),
+            lambda: self.page(request, selectors.creator_list(**query.validated_data), s.CreatorSerializer),
         )
 
 
