@@ -58,14 +58,14 @@ def library_agent_add_from_store(*, user: User, store_listing_version_id: uuid.U
     if store_version is None:
         raise FieldError("store_listing_version_id", "No approved store agent version has this id.")
     listing = store_version.listing
-    existing = (
-        LibraryAgent.objects.select_for_update()
-        .filter(user=user, source_listing_version__listing=listing)
-        .order_by("is_deleted", "-updated_at")
-        .first()
-    )
     if listing.owner_id == user.id:
         existing = LibraryAgent.objects.get(graph_id=listing.graph_id)
+    else:
+        existing = (
+            LibraryAgent.objects.filter(user=user, source_listing_version__listing=listing)
+            .order_by("is_deleted", "-updated_at")
+            .first()
+        )
     if existing is not None:
         if existing.is_deleted:
             existing.is_deleted = False
