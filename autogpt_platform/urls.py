@@ -12,6 +12,8 @@ api_v1 = [
     path("", include("executions.api.urls")),
     path("", include("executions.api.trigger_urls")),
     path("", include("executions.api.schedule_urls")),
+    # Notifications: inbox, preferences, channels, unsubscribe.
+    path("", include("notifications.api.urls")),
     path("", include("store.api.urls")),
 ]
 

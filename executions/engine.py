@@ -36,6 +36,7 @@ from autogpt_platform.redis_client import get_redis
 from . import events
 from .graph_spec import GraphSpec, NodeSpec, load_graph_spec
 from .models import ExecutionStatus, GraphExecution, NodeExecution
+from .notify import execution_notify_ended
 
 logger = logging.getLogger(__name__)
 
@@ -420,9 +421,21 @@ class Engine:
         graph_exec.outputs = dict(self.outputs)
         graph_exec.error = error
         graph_exec.ended_at = timezone.now()
-        GraphExecution.objects.filter(id=graph_exec.id).update(
-            status=status, outputs=graph_exec.outputs, error=error, ended_at=graph_exec.ended_at
-        )
+        failed_nodes = [
+            {
+                "node_id": run.node.node_id,
+                "block_id": run.node.block_id,
+                "block_name": run.node.block.name,
+                "message": run.error,
+            }
+            for run in self.runs.values()
+            if run.status == S.FAILED
+        ]
+        with transaction.atomic():  # the final status and its notification commit together
+            GraphExecution.objects.filter(id=graph_exec.id).update(
+                status=status, outputs=graph_exec.outputs, error=error, ended_at=graph_exec.ended_at
+            )
+            execution_notify_ended(graph_exec=graph_exec, failed_nodes=failed_nodes)
         events.publish([events.graph_event(graph_exec)])
         return graph_exec
 
@@ -493,11 +506,15 @@ def _fail(graph_exec: GraphExecution, message: str, *, node_error: str | None = 
     """End the execution FAILED with message (and its unfinished nodes too, given node_error),
     and tell subscribers."""
     now = timezone.now()
-    GraphExecution.objects.filter(id=graph_exec.id).update(status=S.FAILED, error={"message": message}, ended_at=now)
-    if node_error is not None:
-        NodeExecution.objects.filter(
-            graph_execution_id=graph_exec.id, status__in=[S.INCOMPLETE, S.QUEUED, S.RUNNING]
-        ).update(status=S.FAILED, error=node_error, ended_at=now)
-    graph_exec.refresh_from_db()
+    with transaction.atomic():
+        GraphExecution.objects.filter(id=graph_exec.id).update(
+            status=S.FAILED, error={"message": message}, ended_at=now
+        )
+        if node_error is not None:
+            NodeExecution.objects.filter(
+                graph_execution_id=graph_exec.id, status__in=[S.INCOMPLETE, S.QUEUED, S.RUNNING]
+            ).update(status=S.FAILED, error=node_error, ended_at=now)
+        graph_exec.refresh_from_db()
+        execution_notify_ended(graph_exec=graph_exec)
     events.publish([events.graph_event(graph_exec)])
     return graph_exec

@@ -113,6 +113,12 @@ def publish(events: list[dict[str, Any]], *, wait: bool = False) -> None:
         _publisher().flush()
 
 
+def publish_to_user(user_id, message: dict[str, Any]) -> None:
+    """Send a channel-layer message to the user's group (their open WebSockets), in order with
+    the execution events of this process. Call only after what it describes is committed."""
+    _publisher().send([user_group(user_id)], message)
+
+
 class _Publisher:
     """A daemon thread with one event loop, sending channel-layer messages in order."""
 

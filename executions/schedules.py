@@ -14,6 +14,7 @@ one hour (02:30 becomes 03:30), one that exists twice (fall back) runs once, at 
 
 import datetime as dt
 import json
+import logging
 import uuid
 import zoneinfo
 from typing import Any
@@ -34,6 +35,8 @@ from autogpt_platform.errors import ApplicationError, FieldError, NotFoundError
 from autogpt_platform.queues import CeleryQueue
 
 from .models import GraphExecution, Schedule, ScheduleStatus, TriggerKind
+
+logger = logging.getLogger(__name__)
 
 RUN_TASK = "executions.tasks.run_schedule"
 NEXT_RUNS_SHOWN = 5
@@ -310,11 +313,12 @@ def schedule_run(*, schedule_id: uuid.UUID) -> GraphExecution | None:
                     trigger_id=str(schedule.id),
                 )
             schedule.consecutive_failures = 0
-        except ApplicationError:
+        except ApplicationError as exc:
             graph_exec = None
             schedule.consecutive_failures += 1
             if schedule.consecutive_failures >= settings.SCHEDULE_MAX_CONSECUTIVE_FAILURES:
                 schedule.status = ScheduleStatus.DISABLED
+                _notify_disabled(schedule, exc.message)
         schedule.save()
         if schedule.periodic_task is not None and schedule.status == ScheduleStatus.DISABLED:
             schedule.periodic_task.enabled = False
@@ -323,3 +327,26 @@ def schedule_run(*, schedule_id: uuid.UUID) -> GraphExecution | None:
             # Beat never fires a one-off twice; a plain UPDATE spares it reloading every schedule.
             PeriodicTask.objects.filter(pk=schedule.periodic_task_id).update(enabled=False)
     return graph_exec
+
+
+def _notify_disabled(schedule: Schedule, reason: str) -> None:
+    """Tell the owner, in the transaction that disables the schedule; never fails the run."""
+    from notifications.models import NotificationType
+    from notifications.services import notification_create
+
+    try:
+        with transaction.atomic():
+            notification_create(
+                user=schedule.user,
+                type=NotificationType.SCHEDULE_DISABLED,
+                data={
+                    "schedule_id": str(schedule.id),
+                    "schedule_name": schedule.name,
+                    "graph_id": str(schedule.graph_id),
+                    "graph_version": schedule.graph_version,
+                    "failures": schedule.consecutive_failures,
+                    "reason": reason,
+                },
+            )
+    except Exception:
+        logger.exception("Could not create the notification for disabled schedule %s", schedule.id)

@@ -29,3 +29,34 @@ def execution_get(*, user: User, graph_exec_id: uuid.UUID) -> GraphExecution:
 
 def execution_exists(*, user: User, graph_exec_id: uuid.UUID) -> bool:
     return GraphExecution.objects.filter(id=graph_exec_id, user=user).exists()
+
+
+def execution_counts(*, user: User, since, until) -> dict:
+    """The user's top-level executions that ended in [since, until): counts by status, and per
+    agent (most runs first). For notification summaries."""
+    from django.db.models import Count, Max, Q
+
+    from .models import ExecutionStatus
+
+    ended = GraphExecution.objects.filter(user=user, parent__isnull=True, ended_at__gte=since, ended_at__lt=until)
+    by_status = {row["status"]: row["count"] for row in ended.order_by().values("status").annotate(count=Count("id"))}
+    agents = (
+        ended.order_by()
+        .values("graph_id")
+        .annotate(
+            runs=Count("id"),
+            failed=Count("id", filter=Q(status=ExecutionStatus.FAILED)),
+            graph_name=Max("graph_version__name"),
+        )
+        .order_by("-runs", "graph_name")
+    )
+    return {
+        "runs_total": sum(by_status.values()),
+        "runs_completed": by_status.get(ExecutionStatus.COMPLETED, 0),
+        "runs_failed": by_status.get(ExecutionStatus.FAILED, 0),
+        "runs_terminated": by_status.get(ExecutionStatus.TERMINATED, 0),
+        "agents": [
+            {"graph_id": str(a["graph_id"]), "graph_name": a["graph_name"], "runs": a["runs"], "failed": a["failed"]}
+            for a in agents[:10]
+        ],
+    }

@@ -18,6 +18,7 @@ from autogpt_platform.errors import ConflictError, NotFoundError
 
 from . import engine, events
 from .models import TERMINAL_STATUSES, ExecutionStatus, GraphExecution, TriggerKind
+from .notify import execution_notify_ended
 
 logger = logging.getLogger(__name__)
 S = ExecutionStatus
@@ -177,9 +178,9 @@ def execution_reap_stuck() -> dict[str, int]:
                     if claimed.parent_id
                     else f"Its worker was lost {claimed.attempts} times."
                 )
-                GraphExecution.objects.filter(id=claimed.id).update(
-                    status=S.FAILED, ended_at=timezone.now(), error={"message": reason}
-                )
+                claimed.status, claimed.ended_at, claimed.error = S.FAILED, timezone.now(), {"message": reason}
+                claimed.save(update_fields=["status", "ended_at", "error"])
+                execution_notify_ended(graph_exec=claimed)
                 _publish_state_after_commit([claimed.id])
                 failed += 1
                 logger.warning("Reaper: execution %s failed: %s", claimed.id, reason)

@@ -14,7 +14,6 @@ the same id again within TRIGGER_REPLAY_WINDOW_SECONDS answers with the original
 starts nothing. Deliveries without the header are not protected against replays.
 """
 
-import base64
 import hashlib
 import hmac
 import json
@@ -25,7 +24,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -35,6 +33,7 @@ from rest_framework import status
 from accounts.models import User
 from agents.models import GraphVersion
 from agents.selectors import graph_exists, graph_get_for_user, graph_input_schema
+from autogpt_platform.encryption import InvalidToken, decrypt_text, encrypt_text
 from autogpt_platform.errors import ApplicationError, ConflictError, FieldError, NotFoundError
 
 from .models import TriggerDelivery, TriggerKind, WebhookTrigger
@@ -60,19 +59,16 @@ class PayloadTooLargeError(ApplicationError):
 
 
 # --- the secret ---------------------------------------------------------------------------------
-def _fernet() -> Fernet:
-    material = settings.TRIGGER_SECRET_KEY or settings.SECRET_KEY
-    digest = hashlib.sha256(b"webhook-trigger-secret:" + material.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+SECRET_PURPOSE = "webhook-trigger-secret"
 
 
 def _encrypt_secret(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return encrypt_text(secret, purpose=SECRET_PURPOSE, key_material=settings.TRIGGER_SECRET_KEY)
 
 
 def trigger_secret(trigger: WebhookTrigger) -> str:
     """The trigger's secret in plain text (raises InvalidToken when the platform key changed)."""
-    return _fernet().decrypt(trigger.secret_encrypted.encode()).decode()
+    return decrypt_text(trigger.secret_encrypted, purpose=SECRET_PURPOSE, key_material=settings.TRIGGER_SECRET_KEY)
 
 
 def signature_for(secret: str, body: bytes) -> str:

@@ -6,6 +6,7 @@ import secrets
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -15,6 +16,8 @@ from accounts.models import User
 from agents.selectors import graph_exists, graph_get_for_user
 from autogpt_platform.errors import ApplicationError, ConflictError, FieldError, NotFoundError
 from autogpt_platform.uploads import StoredUpload, UploadKind, upload_store
+from notifications.models import NotificationType
+from notifications.services import notification_create
 
 from .cache import public_cache_invalidate
 from .models import Profile, StoreListing, StoreListingVersion, StoreReview, SubmissionStatus
@@ -211,8 +214,22 @@ def submission_review(
 
 
 def _notify_creator(*, submission: StoreListingVersion, listing: StoreListing) -> None:
-    logger.info(
-        "Store submission %s of %s %s by %s", submission.id, listing.slug, submission.status, submission.reviewer_id
+    """Tell the creator of the decision, on the channels they chose (sent after commit)."""
+    approved = submission.status == SubmissionStatus.APPROVED
+    profile = profile_get_or_create(user=listing.owner)
+    path = f"/api/v1/store/agents/{profile.username}/{listing.slug}" if approved else "/api/v1/store/submissions"
+    notification_create(
+        user=listing.owner,
+        type=NotificationType.STORE_SUBMISSION_APPROVED if approved else NotificationType.STORE_SUBMISSION_REJECTED,
+        data={
+            "listing_name": submission.name,
+            "slug": listing.slug,
+            "version": submission.version,
+            "public_comments": submission.review_comments,
+            "reviewed_at": submission.reviewed_at,
+            "url": settings.PLATFORM_BASE_URL + path,
+        },
+        dedupe_key=f"store-review:{submission.id}:{submission.reviewed_at.isoformat()}",
     )
 
 

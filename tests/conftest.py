@@ -36,9 +36,42 @@ def auth_client(user) -> APIClient:
 
 
 @pytest.fixture(scope="session")
-def live_worker(django_db_setup, django_db_blocker):
+def notification_stand_ins():
+    """Notifications: a local SMTP server and Slack/DingTalk stand-ins, started before any worker so
+    that workers get their addresses in the environment (tests/notifications/stand_ins.py)."""
+    from tests.notifications.stand_ins import StandIns
+
+    stand_ins = StandIns()
+    yield stand_ins
+    stand_ins.stop()
+
+
+@pytest.fixture(autouse=True)
+def settle_notification_deliveries(request):
+    """Runs notify their users after a test's last assertion: the worker sends those deliveries
+    while the test database is being flushed, and a TRUNCATE racing them can deadlock. Tests with a
+    live worker wait, at most a few seconds, until no delivery is being sent or about to be."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if "live_worker" not in request.fixturenames or not (marker and marker.kwargs.get("transaction")):
+        return
+    from django.db.models import Q
+
+    from notifications.models import Delivery, DeliveryStatus
+
+    in_flight = Delivery.objects.filter(
+        Q(status=DeliveryStatus.SENDING) | Q(status=DeliveryStatus.PENDING, next_attempt_at__isnull=True)
+    )
+    try:
+        processes.wait_until(lambda: not in_flight.exists(), timeout=5, interval=0.05)
+    except TimeoutError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def live_worker(django_db_setup, django_db_blocker, notification_stand_ins):
     """One real Celery worker process consuming every queue, on the real broker and test database."""
-    worker = processes.celery_worker("all", [queue.value for queue in CeleryQueue])
+    worker = processes.celery_worker("all", [queue.value for queue in CeleryQueue], env=notification_stand_ins.env)
     yield worker
     worker.stop()
 

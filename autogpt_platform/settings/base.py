@@ -338,3 +338,58 @@ CELERY_BEAT_SCHEDULE["purge-expired-trigger-deliveries"] = {
 # profile changes drop the cache at once; run counts may lag by up to this long.
 STORE_CACHE_SECONDS = env.int("STORE_CACHE_SECONDS", default=60)
 
+# --- Notifications ---------------------------------------------------------------------------
+# notifications/: email, Slack, DingTalk and in-app. README "Notifications".
+# Email: https://docs.djangoproject.com/en/5.2/topics/email/ — EMAIL_URL as django-environ reads
+# it: smtp://user:password@host:port, smtp+tls://... (STARTTLS), smtp+ssl://..., consolemail://.
+_email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="AutoGPT Platform <notifications@localhost>")
+# Where links in messages point (the execution, the unsubscribe page).
+PLATFORM_BASE_URL = env("PLATFORM_BASE_URL", default="http://localhost:8006").rstrip("/")
+NOTIFICATION_EXECUTION_PATH = env("NOTIFICATION_EXECUTION_PATH", default="/api/v1/executions/{execution_id}")
+# Webhook URLs are stored encrypted with a key derived from this, or SECRET_KEY when it is empty.
+NOTIFICATION_SECRET_KEY = env("NOTIFICATION_SECRET_KEY", default="")
+# Webhook hosts accepted (https only), and extra "host" or "host:port" entries for self-hosted
+# endpoints (http allowed). Private addresses also need SAFE_HTTP_ALLOWED_HOSTS.
+NOTIFICATION_SLACK_HOSTS = env.list("NOTIFICATION_SLACK_HOSTS", default=["hooks.slack.com"])
+NOTIFICATION_DINGTALK_HOSTS = env.list("NOTIFICATION_DINGTALK_HOSTS", default=["oapi.dingtalk.com"])
+NOTIFICATION_WEBHOOK_ALLOWED_HOSTS = env.list("NOTIFICATION_WEBHOOK_ALLOWED_HOSTS", default=[])
+NOTIFICATION_EMAIL_DAILY_CAP = env.int("NOTIFICATION_EMAIL_DAILY_CAP", default=50)
+# One send (HTTP request or SMTP conversation step), and the delivery task's limits.
+NOTIFICATION_SEND_TIMEOUT = env.float("NOTIFICATION_SEND_TIMEOUT", default=10.0)
+NOTIFICATION_TASK_SOFT_TIME_LIMIT = env.float("NOTIFICATION_TASK_SOFT_TIME_LIMIT", default=30.0)
+NOTIFICATION_TASK_TIME_LIMIT = env.float("NOTIFICATION_TASK_TIME_LIMIT", default=40.0)
+# How long a worker's claim on a delivery lasts; longer than the hard time limit, so that only a
+# lost worker's claim ever expires.
+NOTIFICATION_CLAIM_SECONDS = env.float("NOTIFICATION_CLAIM_SECONDS", default=60.0)
+# Transient failures retry after base * 2^(attempt-1) seconds (or Retry-After), at most max.
+# Keep max well under RabbitMQ's consumer_timeout (30 min): a waiting retry is an unacked message.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_BASE_SECONDS = env.float("NOTIFICATION_RETRY_BASE_SECONDS", default=10.0)
+NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=600.0)
+# Beat: re-send deliveries whose message was lost, send due digests, send due summaries.
+NOTIFICATION_SWEEP_INTERVAL_SECONDS = env.float("NOTIFICATION_SWEEP_INTERVAL_SECONDS", default=60.0)
+NOTIFICATION_DIGEST_INTERVAL_SECONDS = env.float("NOTIFICATION_DIGEST_INTERVAL_SECONDS", default=300.0)
+NOTIFICATION_SUMMARY_INTERVAL_SECONDS = env.float("NOTIFICATION_SUMMARY_INTERVAL_SECONDS", default=3600.0)
+CELERY_BEAT_SCHEDULE["requeue-stalled-notification-deliveries"] = {
+    "task": "notifications.tasks.requeue_stalled_deliveries",
+    "schedule": NOTIFICATION_SWEEP_INTERVAL_SECONDS,
+    "options": {"expires": NOTIFICATION_SWEEP_INTERVAL_SECONDS * 0.9},
+}
+CELERY_BEAT_SCHEDULE["send-notification-digests"] = {
+    "task": "notifications.tasks.send_notification_digests",
+    "schedule": NOTIFICATION_DIGEST_INTERVAL_SECONDS,
+    "options": {"expires": NOTIFICATION_DIGEST_INTERVAL_SECONDS * 0.9},
+}
+CELERY_BEAT_SCHEDULE["send-notification-summaries"] = {
+    "task": "notifications.tasks.send_notification_summaries",
+    "schedule": NOTIFICATION_SUMMARY_INTERVAL_SECONDS,
+    "options": {"expires": NOTIFICATION_SUMMARY_INTERVAL_SECONDS * 0.9},
+}

@@ -6,5 +6,7 @@ import os
 os.environ.setdefault("DEBUG", "true")
 # clamd is optional here: reported as absent and uploads refused while it is unreachable.
 os.environ.setdefault("CLAMAV_REQUIRED", "false")
+# Notification emails are printed by the worker rather than sent, unless EMAIL_URL names a server.
+os.environ.setdefault("EMAIL_URL", "consolemail://")
 
 from .base import *  # noqa: E402,F401,F403

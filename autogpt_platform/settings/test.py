@@ -10,6 +10,14 @@ os.environ.setdefault("CLAMAV_REQUIRED", "true")
 os.environ.setdefault("EXTRA_BLOCK_MODULES", "tests.blocks")
 # Short heartbeats, so that a lost engine is noticed within seconds.
 os.environ.setdefault("EXECUTION_HEARTBEAT_SECONDS", "1")
+# Notifications: retries, claims and time limits in seconds rather than minutes, a small email cap.
+os.environ.setdefault("NOTIFICATION_RETRY_BASE_SECONDS", "0.5")
+os.environ.setdefault("NOTIFICATION_MAX_ATTEMPTS", "4")
+os.environ.setdefault("NOTIFICATION_SEND_TIMEOUT", "2")
+os.environ.setdefault("NOTIFICATION_TASK_SOFT_TIME_LIMIT", "3")
+os.environ.setdefault("NOTIFICATION_TASK_TIME_LIMIT", "4")
+os.environ.setdefault("NOTIFICATION_CLAIM_SECONDS", "5")
+os.environ.setdefault("NOTIFICATION_EMAIL_DAILY_CAP", "3")
 
 from .base import *  # noqa: E402,F401,F403
 

@@ -279,3 +279,20 @@ def test_an_admins_api_key_cannot_review(admin_user):
 
     assert_error(client.get("/api/v1/store/admin/submissions"), 403)
     assert client.get("/api/v1/store/agents").status_code == 200
+
+
+def test_the_creator_is_told_of_each_decision_in_app(creator_client, admin_client, auth_client):
+    submission = submit(creator_client, import_calculator(creator_client), name="Doubler", slug="doubler")
+
+    review(admin_client, submission, approve=False, comments="Add screenshots", internal="meh")
+    review(admin_client, submit(creator_client, import_calculator(creator_client), slug="second"))
+
+    inbox = creator_client.get("/api/v1/notifications").json()["results"]
+    assert sorted((n["type"], n["data"]["slug"], n["data"]["public_comments"]) for n in inbox) == [
+        ("store_submission_approved", "second", ""),
+        ("store_submission_rejected", "doubler", "Add screenshots"),
+    ]
+    assert "meh" not in str(inbox)
+    rejected = next(n for n in inbox if n["type"] == "store_submission_rejected")
+    assert rejected["link"].endswith("/api/v1/store/submissions")
+    assert auth_client.get("/api/v1/notifications").json()["count"] == 0
