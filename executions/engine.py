@@ -462,7 +462,8 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
     now = timezone.now()
     with transaction.atomic():
         graph_exec = (
-            GraphExecution.objects.select_for_update()
+            GraphExecution.objects.select_related("user", "graph_version")  # for the notification at the end
+            .select_for_update(of=("self",))
             .filter(id=graph_exec_id, status__in=[S.QUEUED, S.RUNNING])
             .first()
         )

@@ -11,8 +11,6 @@ import logging
 
 from django.db import transaction
 
-from agents.models import GraphVersion
-
 from .models import ExecutionStatus, GraphExecution
 
 logger = logging.getLogger(__name__)
@@ -32,7 +30,7 @@ def _notify(graph_exec: GraphExecution, failed_nodes: list[dict]) -> None:
     from notifications.models import NotificationType
     from notifications.services import notification_create
 
-    name, version = GraphVersion.objects.filter(pk=graph_exec.graph_version_id).values_list("name", "version").get()
+    name, version = graph_exec.graph_version.name, graph_exec.graph_version.version
     started, ended = graph_exec.started_at, graph_exec.ended_at
     data = {
         "execution_id": str(graph_exec.id),

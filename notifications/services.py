@@ -62,7 +62,8 @@ def notification_create(*, user: User, type: str, data: dict[str, Any], dedupe_k
         raise ValueError(f"Unknown notification type {type!r}; expected one of {notification_types}.")
     data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     channels = selectors.enabled_channels(user=user, type=type)
-    with transaction.atomic():
+    # No savepoint of its own: callers in a transaction (a run's end) already have one.
+    with transaction.atomic(savepoint=False):
         if dedupe_key:
             existing = Notification.objects.filter(user=user, type=type, dedupe_key=dedupe_key).first()
             if existing is not None:
