@@ -7,17 +7,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from autogpt_platform.errors import ApplicationError, error_body
-from autogpt_platform.pagination import PageNumberPagination
+from autogpt_platform.pagination import PageNumberPagination, paginated
 from notifications import selectors, services
 from notifications.models import NotificationType
 
 from . import serializers as s
-
-
-def _paginated(request, view, queryset, serializer_class) -> Response:
-    paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 # --- the inbox ---------------------------------------------------------------------------------------
@@ -35,7 +29,7 @@ class NotificationListView(APIView):
         query = s.NotificationListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         notifications = selectors.notification_list(user=request.user, unread_only=query.validated_data["unread"])
-        return _paginated(request, self, notifications, s.NotificationOutputSerializer)
+        return paginated(request, self, notifications, s.NotificationOutputSerializer)
 
 
 class NotificationReadView(APIView):
@@ -97,7 +91,7 @@ class ChannelListCreateView(APIView):
     @extend_schema(tags=["notifications"], responses=s.ChannelOutputSerializer(many=True))
     def get(self, request):
         """The user's Slack and DingTalk webhooks (URLs masked)."""
-        return _paginated(request, self, selectors.channel_list(user=request.user), s.ChannelOutputSerializer)
+        return paginated(request, self, selectors.channel_list(user=request.user), s.ChannelOutputSerializer)
 
     @extend_schema(
         tags=["notifications"], request=s.ChannelCreateInputSerializer, responses={201: s.ChannelOutputSerializer}
