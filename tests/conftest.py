@@ -1,4 +1,7 @@
+from pathlib import Path
+
 import pytest
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from autogpt_platform.queues import CeleryQueue
@@ -33,6 +36,42 @@ def client_for(user) -> APIClient:
 @pytest.fixture
 def auth_client(user) -> APIClient:
     return client_for(user)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def creator(db):
+    return UserFactory(email="ada@example.com")
+
+
+@pytest.fixture
+def creator_client(creator):
+    return client_for(creator)
+
+
+def local_storages(root: Path, backend: str = "django.core.files.storage.FileSystemStorage") -> dict:
+    return {
+        "default": {"BACKEND": backend, "OPTIONS": {"location": str(root), "base_url": "/media/"}},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def media_root(tmp_path) -> Path:
+    """Default storage in a fresh directory, so that nothing lands in var/."""
+    root = tmp_path / "media"
+    root.mkdir()
+    with override_settings(MEDIA_ROOT=root, MEDIA_URL="/media/", STORAGES=local_storages(root)):
+        yield root
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,24 @@ def import_calculator(client: APIClient) -> dict:
     return response.json()
 
 
+def create_calculator_parent(client: APIClient) -> tuple[dict, dict]:
+    """The calculator (child) and a graph (parent) whose Agent Executor runs it with input 8 and
+    outputs its answer: (child, parent)."""
+    child = import_calculator(client)
+    parent = create_graph(
+        client,
+        [
+            node(
+                "run-child", AGENT_EXECUTOR, graph_id=child["id"], graph_version=child["version"], inputs={"Input": 8}
+            ),
+            node("out", AGENT_OUTPUT, name="answer"),
+        ],
+        [link("run-child", "Output", "out", "value")],
+        name="parent",
+    )
+    return child, parent
+
+
 def execute(client: APIClient, graph: dict, inputs: dict | None = None) -> dict:
     response = client.post(
         f"/api/v1/graphs/{graph['id']}/execute/{graph['version']}", {"inputs": inputs or {}}, format="json"

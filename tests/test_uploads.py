@@ -31,6 +31,7 @@ from autogpt_platform.uploads import (
     UploadKind,
     upload_store,
 )
+from tests.conftest import local_storages
 
 ROOT = Path(__file__).resolve().parent.parent
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -99,22 +100,6 @@ def upload(content: bytes, name: str = "cat.png", content_type: str = "image/png
 
 def stored_files(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*") if path.is_file())
-
-
-def local_storages(root: Path, backend: str = "django.core.files.storage.FileSystemStorage") -> dict:
-    return {
-        "default": {"BACKEND": backend, "OPTIONS": {"location": str(root), "base_url": "/media/"}},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
-def media_root(tmp_path) -> Path:
-    """Default storage in a fresh directory, so that nothing lands in var/."""
-    root = tmp_path / "media"
-    root.mkdir()
-    with override_settings(MEDIA_ROOT=root, MEDIA_URL="/media/", STORAGES=local_storages(root)):
-        yield root
 
 
 class _SilentHandler(socketserver.BaseRequestHandler):

@@ -1,5 +1,3 @@
-# The store's fixtures are imported below, and pytest hands them in as same-named arguments.
-# ruff: noqa: F811
 """The library REST API: every graph a user creates or adds is in their library; listing,
 organising, soft deletion, adding from the store, forking and updating to a newer store version."""
 
@@ -12,7 +10,7 @@ from executions.models import ExecutionStatus, GraphExecution
 from tests.accounts.test_auth_api import assert_error
 from tests.conftest import client_for
 from tests.graphs import AGENT_INPUT, AGENT_OUTPUT, CALCULATOR, create_graph, import_calculator, link, node
-from tests.store.conftest import admin_client, admin_user, creator, creator_client, publish, review, submit  # noqa: F401
+from tests.store.conftest import publish, review, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -16,6 +16,7 @@ from tests.graphs import (
     GET_LIST_ITEM,
     STEP_THROUGH,
     STORE_VALUE,
+    create_calculator_parent,
     create_graph,
     execute,
     import_calculator,
@@ -251,18 +252,7 @@ def test_stopping_a_parent_stops_its_child(auth_client):
 
 
 def test_agent_executor_yields_the_child_outputs(auth_client):
-    child = import_calculator(auth_client)
-    parent = create_graph(
-        auth_client,
-        [
-            node(
-                "run-child", AGENT_EXECUTOR, graph_id=child["id"], graph_version=child["version"], inputs={"Input": 8}
-            ),
-            node("out", AGENT_OUTPUT, name="answer"),
-        ],
-        [link("run-child", "Output", "out", "value")],
-        name="parent",
-    )
+    child, parent = create_calculator_parent(auth_client)
 
     detail = run_graph(auth_client, parent)
 

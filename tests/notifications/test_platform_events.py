@@ -14,9 +14,9 @@ from notifications import services
 from notifications.models import Delivery, Notification
 from tests.executions.test_websocket_e2e import open_socket
 from tests.graphs import (
-    AGENT_EXECUTOR,
     AGENT_OUTPUT,
     GET_LIST_ITEM,
+    create_calculator_parent,
     create_graph,
     execute,
     import_calculator,
@@ -110,18 +110,7 @@ def test_a_block_that_fails_in_a_completed_run_is_its_own_notification(auth_clie
 
 
 def test_child_executions_of_agent_executor_notify_nobody(auth_client, user):
-    child = import_calculator(auth_client)
-    parent = create_graph(
-        auth_client,
-        [
-            node(
-                "run-child", AGENT_EXECUTOR, graph_id=child["id"], graph_version=child["version"], inputs={"Input": 8}
-            ),
-            node("out", AGENT_OUTPUT, name="answer"),
-        ],
-        [link("run-child", "Output", "out", "value")],
-        name="parent",
-    )
+    child, parent = create_calculator_parent(auth_client)
 
     detail = run_graph(auth_client, parent)
 

@@ -1,28 +1,4 @@
-import pytest
-
-from tests.conftest import client_for
-from tests.factories import UserFactory
 from tests.graphs import import_calculator
-
-
-@pytest.fixture
-def admin_user(db):
-    return UserFactory(is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def admin_client(admin_user):
-    return client_for(admin_user)
-
-
-@pytest.fixture
-def creator(db):
-    return UserFactory(email="ada@example.com")
-
-
-@pytest.fixture
-def creator_client(creator):
-    return client_for(creator)
 
 
 def submission_body(graph: dict, **page) -> dict:

@@ -11,7 +11,7 @@ from django.test import override_settings
 from store.models import Profile
 from tests.accounts.test_auth_api import assert_error
 from tests.processes import free_port, wait_until
-from tests.test_uploads import EICAR, media_root, mp4_header, png_1x1, stored_files  # noqa: F401 -- fixture
+from tests.test_uploads import EICAR, mp4_header, png_1x1, stored_files
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
@@ -55,7 +55,7 @@ def own_clamd(tmp_path):
         process.wait(timeout=10)
 
 
-def test_a_clean_image_is_stored_and_its_url_returned(auth_client, media_root):  # noqa: F811
+def test_a_clean_image_is_stored_and_its_url_returned(auth_client, media_root):
     response = auth_client.post(MEDIA, upload(png_1x1()), format="multipart")
 
     assert response.status_code == 201, response.json()
@@ -71,14 +71,14 @@ def test_a_clean_image_is_stored_and_its_url_returned(auth_client, media_root): 
     assert stored.name != "shot.png"
 
 
-def test_a_video_is_accepted_for_store_media(auth_client, media_root):  # noqa: F811
+def test_a_video_is_accepted_for_store_media(auth_client, media_root):
     response = auth_client.post(MEDIA, upload(mp4_header(), "demo.mp4"), format="multipart")
 
     assert response.status_code == 201, response.json()
     assert response.json()["content_type"] == "video/mp4"
 
 
-def test_the_eicar_test_file_is_refused_naming_the_signature_and_never_stored(auth_client, media_root):  # noqa: F811
+def test_the_eicar_test_file_is_refused_naming_the_signature_and_never_stored(auth_client, media_root):
     response = auth_client.post(MEDIA, upload(EICAR, "innocent.png"), format="multipart")
 
     body = assert_error(response, 400, code="infected_file", field="file")
@@ -88,7 +88,7 @@ def test_the_eicar_test_file_is_refused_naming_the_signature_and_never_stored(au
 
 def test_with_clamd_stopped_uploads_are_refused_with_503_and_nothing_is_stored(
     auth_client,
-    media_root,  # noqa: F811
+    media_root,
     own_clamd,
 ):
     assert auth_client.post(MEDIA, upload(png_1x1()), format="multipart").status_code == 201
@@ -105,7 +105,7 @@ def test_with_clamd_stopped_uploads_are_refused_with_503_and_nothing_is_stored(
     assert not Profile.objects.filter(avatar_url__gt="").exists()
 
 
-def test_an_avatar_upload_sets_the_profile_picture(auth_client, media_root):  # noqa: F811
+def test_an_avatar_upload_sets_the_profile_picture(auth_client, media_root):
     response = auth_client.post(AVATAR, upload(png_1x1(), "me.png"), format="multipart")
 
     assert response.status_code == 200, response.json()
@@ -114,14 +114,14 @@ def test_an_avatar_upload_sets_the_profile_picture(auth_client, media_root):  # 
     assert auth_client.get("/api/v1/store/profile").json()["avatar_url"] == response.json()["avatar_url"]
 
 
-def test_an_avatar_must_be_an_image(auth_client, media_root):  # noqa: F811
+def test_an_avatar_must_be_an_image(auth_client, media_root):
     response = auth_client.post(AVATAR, upload(mp4_header(), "me.mp4"), format="multipart")
 
     assert_error(response, 400, code="unsupported_file_type", field="file")
     assert stored_files(media_root) == []
 
 
-def test_an_oversized_upload_is_refused_with_413(auth_client, media_root):  # noqa: F811
+def test_an_oversized_upload_is_refused_with_413(auth_client, media_root):
     with override_settings(UPLOAD_MAX_BYTES=100):
         response = auth_client.post(MEDIA, upload(png_1x1() + b"\0" * 200), format="multipart")
 
@@ -129,7 +129,7 @@ def test_an_oversized_upload_is_refused_with_413(auth_client, media_root):  # no
     assert stored_files(media_root) == []
 
 
-def test_an_upload_without_a_file_names_the_field(auth_client, media_root, api_client):  # noqa: F811
+def test_an_upload_without_a_file_names_the_field(auth_client, media_root, api_client):
     assert_error(auth_client.post(MEDIA, {}, format="multipart"), 400, field="file")
     assert_error(api_client.post(MEDIA, upload(png_1x1()), format="multipart"), 401)
     assert stored_files(media_root) == []
