@@ -73,7 +73,7 @@ def run():
         concurrency = support.cores()
         executor = stack.add(support.start_executor_worker(concurrency))
         system = stack.add(start_system_worker(concurrency))
-        beat = stack.add(start_beat())
+        beat = stack.add(processes.celery_beat(name=f"bench-beat-{os.getpid()}"))
         commit_ms = support.postgres_commit_ms()
         common = {
             "machine": support.machine(),
@@ -160,33 +160,6 @@ def start_system_worker(concurrency: int) -> processes.PlatformProcess:
         worker.stop()
         raise
     return worker
-
-
-def start_beat() -> processes.PlatformProcess:
-    """One beat, as tests.processes.celery_beat starts it but with a pid file and log of the bench's
-    own (a test run's beat may be running at the same time, on its own database and broker)."""
-    name = f"bench-beat-{os.getpid()}"
-    beat = processes.PlatformProcess(
-        name,
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "autogpt_platform",
-            "beat",
-            "--loglevel",
-            "INFO",
-            "--pidfile",
-            str(processes.LOG_DIR / f"{name}.pid"),
-        ],
-    )
-    try:
-        beat.wait_for_log("beat: Starting...", timeout=60)
-    except Exception:
-        beat.stop()
-        raise
-    return beat
 
 
 def log_entries(process: processes.PlatformProcess) -> list[tuple[float, str]]:

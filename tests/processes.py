@@ -127,10 +127,11 @@ def celery_worker(
     return worker
 
 
-def celery_beat(env: dict[str, str] | None = None) -> PlatformProcess:
+def celery_beat(env: dict[str, str] | None = None, name: str = "beat") -> PlatformProcess:
+    """One beat, its log and pid file named after name (a bench's beat may run beside a test run's)."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     beat = PlatformProcess(
-        "beat",
+        name,
         [
             sys.executable,
             "-m",
@@ -141,11 +142,15 @@ def celery_beat(env: dict[str, str] | None = None) -> PlatformProcess:
             "--loglevel",
             "INFO",
             "--pidfile",
-            str(LOG_DIR / "beat.pid"),
+            str(LOG_DIR / f"{name}.pid"),
         ],
         env=env,
     )
-    beat.wait_for_log("beat: Starting...", timeout=60)
+    try:
+        beat.wait_for_log("beat: Starting...", timeout=60)
+    except Exception:
+        beat.stop()
+        raise
     return beat
 
 
