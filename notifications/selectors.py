@@ -55,7 +55,14 @@ def preference_enabled(*, user: User, type: str, channel: str) -> bool:
 
 
 def enabled_channels(*, user: User, type: str) -> set[str]:
-    return {channel for channel, enabled in preferences_get(user=user).get(type, {}).items() if enabled}
+    """The channels on for one type; read at every run's end, so only that type's switches."""
+    enabled = {channel.value for channel in ChannelKind if channel in DEFAULT_CHANNELS.get(type, frozenset())}
+    for preference in NotificationPreference.objects.filter(user=user, type=type):
+        if preference.enabled:
+            enabled.add(preference.channel)
+        else:
+            enabled.discard(preference.channel)
+    return enabled
 
 
 def settings_get(*, user: User) -> NotificationSettings:
