@@ -297,6 +297,14 @@ def _checked_addresses(target: _Target) -> list[tuple[int, tuple]]:
     return addresses
 
 
+def checked_addresses(url: str) -> tuple[str, int, list[tuple[int, tuple]]]:
+    """For a client that opens its own connections (the LLM SDKs' HTTP client): the URL's host and
+    port, and the (family, sockaddr) pairs it resolved to, each checked as `request()` checks them
+    (SAFE_HTTP_ALLOWED_HOSTS included). The caller must connect to these addresses only."""
+    target = _parse(url)
+    return target.host, target.port, _checked_addresses(target)
+
+
 # --- Connections pinned to the checked addresses ---------------------------------------------
 
 

@@ -271,6 +271,30 @@ SAFE_HTTP_MAX_RESPONSE_BYTES = env.int("SAFE_HTTP_MAX_RESPONSE_BYTES", default=1
 SAFE_HTTP_MAX_REDIRECTS = env.int("SAFE_HTTP_MAX_REDIRECTS", default=5)
 SAFE_HTTP_ALLOWED_HOSTS = env.list("SAFE_HTTP_ALLOWED_HOSTS", default=[])
 
+# --- LLM providers ---------------------------------------------------------------------------
+# integrations/llm/: the official openai and anthropic SDKs. A key set here is the provider's
+# system credential, usable by every user and shown to none. The hosts below are the operator's:
+# trusted (loopback included), while a host a user supplies goes through the SSRF policy.
+OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+# Another OpenAI-compatible server for the openai provider (the SDK's own variable).
+OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="")
+ANTHROPIC_API_KEY = env("ANTHROPIC_API_KEY", default="")
+ANTHROPIC_BASE_URL = env("ANTHROPIC_BASE_URL", default="")
+GROQ_API_KEY = env("GROQ_API_KEY", default="")
+GROQ_BASE_URL = env("GROQ_BASE_URL", default="https://api.groq.com/openai/v1")
+OPEN_ROUTER_API_KEY = env("OPEN_ROUTER_API_KEY", default="")
+OPEN_ROUTER_BASE_URL = env("OPEN_ROUTER_BASE_URL", default="https://openrouter.ai/api/v1")
+# Ollama, spoken to through its OpenAI-compatible /v1 API.
+OLLAMA_HOST = env("OLLAMA_HOST", default="http://127.0.0.1:11434")
+# The embedded llama.cpp server that `make run` starts (OpenAI-compatible); empty: none.
+LOCAL_LLM_BASE_URL = env("LOCAL_LLM_BASE_URL", default="")
+# Seconds one request to a provider may take (connecting, and between two bytes of the answer).
+LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=120.0)
+# Retries of a request answered 429, 5xx or not at all (connection lost), after the first try.
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=3)
+# The longest wait between two tries; a provider asking (Retry-After) for longer is given up on.
+LLM_RETRY_MAX_WAIT_SECONDS = env.float("LLM_RETRY_MAX_WAIT_SECONDS", default=30.0)
+
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -278,7 +302,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The SDKs and their HTTP clients log requests at DEBUG; keep them quiet whatever LOG_LEVEL.
+        **{name: {"level": "WARNING"} for name in ("openai", "anthropic", "httpx2", "httpcore2")},
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
