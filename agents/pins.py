@@ -4,6 +4,12 @@
 `items`, `obj_@_attr` is attribute `attr` of the object pin `obj`. As a link's sink, such names
 build the pin's value out of parts before the block runs; as a source, they pick a part of the
 output value.
+
+Tool pins (Smart Decision Maker) work the other way round: a link from `tools_^_{tool}_~_{arg}`
+(or from `tools`) leads to the input pin of a block the model may call, and the block yields each
+argument of a call on `tools_^_{tool}_~_{arg}`, exactly the link's name, or on
+`tools_^_{sink node id}_~_{sink pin}`, which reaches that one node's pin whatever the link is named
+(AutoGPT's newer form, used when two tools would have the same name).
 """
 
 import functools
@@ -15,10 +21,33 @@ DICT_SEPARATOR = "_#_"
 LIST_SEPARATOR = "_$_"
 OBJECT_SEPARATOR = "_@_"
 SEPARATORS = (DICT_SEPARATOR, LIST_SEPARATOR, OBJECT_SEPARATOR)
+TOOLS_PIN = "tools"
+TOOL_PREFIX = "tools_^_"
+TOOL_ARG_SEPARATOR = "_~_"
+
+
+def is_tool_pin(name: str) -> bool:
+    return name == TOOLS_PIN or name.startswith(TOOL_PREFIX)
+
+
+def tool_pin(target: str, arg: str) -> str:
+    """`tools_^_{target}_~_{arg}`: target is a tool name, or a sink node id."""
+    return f"{TOOL_PREFIX}{target}{TOOL_ARG_SEPARATOR}{arg}"
+
+
+def parse_tool_pin(name: str) -> tuple[str, str] | None:
+    """(target, arg) of `tools_^_{target}_~_{arg}`, or None."""
+    if not name.startswith(TOOL_PREFIX) or TOOL_ARG_SEPARATOR not in name:
+        return None
+    target, _, arg = name[len(TOOL_PREFIX) :].partition(TOOL_ARG_SEPARATOR)
+    return (target, arg) if target and arg else None
 
 
 def base_pin(name: str) -> str:
-    """The pin a (possibly dynamic) pin name belongs to: `values_#_name` -> `values`."""
+    """The pin a (possibly dynamic) pin name belongs to: `values_#_name` -> `values`,
+    `tools_^_calculator_~_a` -> `tools`."""
+    if name.startswith(TOOL_PREFIX):
+        return TOOLS_PIN
     cut = min((name.find(sep) for sep in SEPARATORS if sep in name), default=-1)
     return name[:cut] if cut > 0 else name
 
@@ -55,9 +84,14 @@ def pick(value: Any, path: str) -> tuple[bool, Any]:
     return True, current
 
 
-def source_value(output_pin: str, value: Any, link_source_name: str) -> tuple[bool, Any]:
+def source_value(
+    output_pin: str, value: Any, link_source_name: str, sink_id: str = "", sink_name: str = ""
+) -> tuple[bool, Any]:
     """Whether a value yielded on output_pin travels along a link whose source is
-    link_source_name, and which part of it does."""
+    link_source_name (and whose sink is sink_id's pin sink_name), and which part of it does."""
+    if output_pin.startswith(TOOL_PREFIX) and is_tool_pin(link_source_name):
+        matches = output_pin == link_source_name or parse_tool_pin(output_pin) == (sink_id, sink_name)
+        return (True, value) if matches else (False, None)
     if link_source_name == output_pin:
         return True, value
     if base_pin(link_source_name) != output_pin:

@@ -28,9 +28,9 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from agents.blocks import BlockContext
+from agents.blocks import BlockContext, ToolSink
 from agents.blocks.base import ExecutionCancelled
-from agents.pins import merge_dynamic_inputs, source_value
+from agents.pins import is_tool_pin, merge_dynamic_inputs, source_value
 from autogpt_platform.redis_client import get_redis
 
 from . import events
@@ -80,7 +80,17 @@ def json_safe(value: Any, limit: int) -> Any:
 
 
 # The columns of a node execution that change while it runs.
-NODE_FIELDS = ["status", "input_data", "output_data", "output_count", "error", "queued_at", "started_at", "ended_at"]
+NODE_FIELDS = [
+    "status",
+    "input_data",
+    "output_data",
+    "output_count",
+    "error",
+    "queued_at",
+    "started_at",
+    "ended_at",
+    "stats",
+]
 
 
 @dataclass
@@ -98,6 +108,7 @@ class NodeRun:
     queued_at: Any = None
     started_at: Any = None
     ended_at: Any = None
+    stats: dict[str, Any] = field(default_factory=dict)
     # Outputs to skip on a re-run: they were passed downstream before the worker was lost.
     skip_outputs: int = 0
 
@@ -227,7 +238,7 @@ class Engine:
             for link in run.node.links_out:
                 if link.is_static:
                     for value in values:
-                        found, part = source_value(pin, value, link.source_name)
+                        found, part = source_value(pin, value, link.source_name, link.sink_id, link.sink_name)
                         if found:
                             self.static_values[(link.sink_id, link.sink_name)] = part
             if run.node.is_output and pin == "output":
@@ -248,8 +259,9 @@ class Engine:
             self._route(run, pin, value)
             self._touch(run)
         elif kind == "finished":
-            (error,) = payload
+            error, stats = payload
             self.in_flight.discard(run_id)
+            run.stats = stats or run.stats
             if error:
                 run.error = error
                 run.output_data.setdefault("error", []).append(error)
@@ -272,7 +284,7 @@ class Engine:
 
     def _route(self, run: NodeRun, pin: str, value: Any) -> None:
         for link in run.node.links_out:
-            found, part = source_value(pin, value, link.source_name)
+            found, part = source_value(pin, value, link.source_name, link.sink_id, link.sink_name)
             if not found:
                 continue
             sink = self.spec.nodes[link.sink_id]
@@ -303,12 +315,15 @@ class Engine:
         for pin in node.linked_pins:
             if pin not in collected and (node.node_id, pin) in self.static_values:
                 collected[pin] = self.static_values[(node.node_id, pin)]
-        if not node.linked_pins <= set(collected):
+        merged = merge_dynamic_inputs({**node.input_default, **collected})
+        if not (node.linked_pins - node.block.optional_linked_pins) <= set(collected) or node.block.missing_inputs(
+            merged, node.linked_pins
+        ):
             self._touch(run)  # partial inputs are persisted too, for resuming
             return
         if run in self.waiting[node.node_id]:
             self.waiting[node.node_id].remove(run)
-        run.input_data = merge_dynamic_inputs({**node.input_default, **collected})
+        run.input_data = merged
         if node.block.dynamic_input_pins:
             extra = {pin: run.input_data.pop(pin) for pin in list(run.input_data) if pin not in node.block.Input.pins()}
             run.input_data["inputs"] = {**(run.input_data.get("inputs") or {}), **extra}
@@ -360,6 +375,17 @@ class Engine:
             node_exec_id=str(run.id),
             cancel_event=self.cancel_event,
             run_graph=self._run_child_graph,
+            tool_sinks=[
+                ToolSink(
+                    link.source_name,
+                    link.sink_id,
+                    self.spec.nodes[link.sink_id].block_id,
+                    link.sink_name,
+                    self.spec.nodes[link.sink_id].input_default,
+                )
+                for link in run.node.links_out
+                if is_tool_pin(link.source_name)
+            ],
         )
         error = None
         try:
@@ -380,7 +406,7 @@ class Engine:
         except Exception as exc:  # a block's failure is the node's failure, reported to the user
             logger.info("Node %s (%s) failed: %s", run.node.node_id, run.node.block.name, exc, exc_info=True)
             error = str(exc) or type(exc).__name__
-        self.events.put(("finished", run.id, error))
+        self.events.put(("finished", run.id, error, {"llm_usage": context.llm_usage} if context.llm_usage else {}))
 
     def _run_child_graph(self, graph_id: str, graph_version: int, inputs: dict[str, Any]):
         from .services import execution_create_child

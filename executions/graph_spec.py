@@ -51,8 +51,13 @@ class GraphSpec:
 
     @property
     def start_nodes(self) -> list[NodeSpec]:
-        """Nodes that run when an execution starts: every runnable node without incoming links."""
-        return [node for node in self.nodes.values() if node.block.runs and not node.links_in]
+        """Nodes that run when an execution starts: every runnable node without incoming links
+        (links into pins that do not hold a run back do not count)."""
+        return [
+            node
+            for node in self.nodes.values()
+            if node.block.runs and all(link.sink_name in node.block.optional_linked_pins for link in node.links_in)
+        ]
 
     def input_node(self, name: str) -> NodeSpec | None:
         return next((n for n in self.nodes.values() if n.is_input and n.input_default.get("name") == name), None)

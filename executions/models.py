@@ -74,6 +74,9 @@ class NodeExecution(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    stats = models.JSONField(
+        default=dict, blank=True, help_text="{llm_usage: [{provider, model, input_tokens, output_tokens, cost}]}"
+    )
 
     class Meta:
         ordering = ["graph_execution", "sequence"]

@@ -60,3 +60,37 @@ def execution_counts(*, user: User, since, until) -> dict:
             for a in agents[:10]
         ],
     }
+
+
+def execution_llm_stats(*, node_executions) -> dict:
+    """The model calls of an execution's node executions, summed: tokens and estimated cost in
+    total and per (provider, model)."""
+    by_model: dict[tuple[str, str], dict] = {}
+    for node_exec in node_executions:
+        for usage in (node_exec.stats or {}).get("llm_usage", []):
+            key = (usage.get("provider", ""), usage.get("model", ""))
+            entry = by_model.setdefault(
+                key,
+                {
+                    "provider": key[0],
+                    "model": key[1],
+                    "llm_calls": 0,
+                    "input_tokens": 0,
+                    "output_tokens": 0,
+                    "cost": 0.0,
+                },
+            )
+            entry["llm_calls"] += 1
+            entry["input_tokens"] += int(usage.get("input_tokens") or 0)
+            entry["output_tokens"] += int(usage.get("output_tokens") or 0)
+            entry["cost"] += float(usage.get("cost") or 0.0)
+    models = sorted(by_model.values(), key=lambda entry: (entry["provider"], entry["model"]))
+    for entry in models:
+        entry["cost"] = round(entry["cost"], 8)
+    return {
+        "llm_calls": sum(entry["llm_calls"] for entry in models),
+        "input_tokens": sum(entry["input_tokens"] for entry in models),
+        "output_tokens": sum(entry["output_tokens"] for entry in models),
+        "cost": round(sum(entry["cost"] for entry in models), 8),
+        "by_model": models,
+    }

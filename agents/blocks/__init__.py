@@ -1,4 +1,14 @@
-from .base import Block, BlockCategory, BlockContext, BlockError, BlockOutput, BlockSchema, BlockTestCase, SchemaField
+from .base import (
+    Block,
+    BlockCategory,
+    BlockContext,
+    BlockError,
+    BlockOutput,
+    BlockSchema,
+    BlockTestCase,
+    SchemaField,
+    ToolSink,
+)
 from .registry import all_blocks, get_block, register
 
 __all__ = [
@@ -10,6 +20,7 @@ __all__ = [
     "BlockSchema",
     "BlockTestCase",
     "SchemaField",
+    "ToolSink",
     "all_blocks",
     "get_block",
     "register",

@@ -28,6 +28,7 @@ class BlockCategory(StrEnum):
     DATA = "DATA"
     AGENT = "AGENT"
     DEVELOPER_TOOLS = "DEVELOPER_TOOLS"
+    AI = "AI"
 
 
 def SchemaField(
@@ -64,6 +65,18 @@ class ExecutionCancelled(Exception):
     """Raised inside a block when its execution is being stopped."""
 
 
+@dataclass(frozen=True)
+class ToolSink:
+    """A link out of a node's tool pins (`tools_^_{tool}_~_{arg}`): the block and input pin it
+    leads to. Smart Decision Maker builds the functions a model may call from these."""
+
+    source_name: str
+    sink_node_id: str
+    sink_block_id: str
+    sink_pin: str
+    sink_input_default: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
 @dataclass
 class BlockContext:
     """What a running block may know and do besides its inputs."""
@@ -76,6 +89,23 @@ class BlockContext:
     # run_graph(graph_id, graph_version, inputs) -> Iterator[(output_name, value)]; the engine
     # provides it (Agent Executor runs a child execution through it).
     run_graph: Callable[[str, int, dict[str, Any]], Iterator[tuple[str, Any]]] | None = None
+    # The node's links out of tool pins, with the blocks they lead to.
+    tool_sinks: list[ToolSink] = field(default_factory=list)
+    # Model calls made by the block, stored with its node execution (`stats.llm_usage`).
+    llm_usage: list[dict[str, Any]] = field(default_factory=list)
+
+    def record_llm_usage(
+        self, *, provider: str, model: str, input_tokens: int, output_tokens: int, cost: float
+    ) -> None:
+        self.llm_usage.append(
+            {
+                "provider": provider,
+                "model": model,
+                "input_tokens": int(input_tokens),
+                "output_tokens": int(output_tokens),
+                "cost": float(cost),
+            }
+        )
 
     def sleep(self, seconds: float) -> None:
         """Wait, but wake up and stop at once when the execution is stopped."""
@@ -96,6 +126,9 @@ class BlockTestCase:
     output: list[tuple[str, Any]]
     description: str = ""
     context: dict[str, Any] = field(default_factory=dict)
+    # Methods of the block replaced for this case, by name (AutoGPT's test_mock): e.g. the model
+    # call of an LLM block, so that its cases run without a network.
+    mocks: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
 
 class Block:
@@ -112,7 +145,15 @@ class Block:
     # and any output pin name may be linked (Agent Executor).
     dynamic_input_pins: ClassVar[bool] = False
     dynamic_output_pins: ClassVar[bool] = False
+    # Linked input pins that do not hold a run back: the run starts without them, and
+    # missing_inputs() decides (Smart Decision Maker's conversation loop).
+    optional_linked_pins: ClassVar[frozenset[str]] = frozenset()
     test_cases: ClassVar[list[BlockTestCase]] = []
+
+    @classmethod
+    def missing_inputs(cls, input_data: dict[str, Any], linked_pins: set[str]) -> set[str]:
+        """Pins a run whose linked inputs have arrived must still wait for (none by default)."""
+        return set()
 
     @classmethod
     def description(cls) -> str:

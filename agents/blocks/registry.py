@@ -15,6 +15,7 @@ BLOCK_MODULES = [
     "agents.blocks.time",
     "agents.blocks.http",
     "agents.blocks.flow",
+    "agents.blocks.llm",
 ]
 
 # Non-UUID ids in older AutoGPT exports, remapped as AutoGPT does.

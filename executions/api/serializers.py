@@ -1,6 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from executions.models import ExecutionStatus, GraphExecution, NodeExecution
+from executions.selectors import execution_llm_stats
 
 
 def _seconds(start, end) -> float | None:
@@ -24,6 +26,7 @@ class NodeExecutionSerializer(serializers.ModelSerializer):
             "started_at",
             "ended_at",
             "duration_seconds",
+            "stats",
         ]
 
     def get_duration_seconds(self, node_exec) -> float | None:
@@ -60,12 +63,35 @@ class ExecutionSummarySerializer(serializers.ModelSerializer):
         return _seconds(graph_exec.started_at, graph_exec.ended_at)
 
 
+class ModelUsageSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    model = serializers.CharField()
+    llm_calls = serializers.IntegerField()
+    input_tokens = serializers.IntegerField()
+    output_tokens = serializers.IntegerField()
+    cost = serializers.FloatField(help_text="Estimated, in US dollars, from list prices.")
+
+
+class ExecutionStatsSerializer(serializers.Serializer):
+    llm_calls = serializers.IntegerField()
+    input_tokens = serializers.IntegerField()
+    output_tokens = serializers.IntegerField()
+    cost = serializers.FloatField(help_text="Estimated, in US dollars, from list prices.")
+    by_model = ModelUsageSerializer(many=True)
+
+
 class ExecutionDetailSerializer(ExecutionSummarySerializer):
     node_executions = NodeExecutionSerializer(many=True)
     totals = serializers.SerializerMethodField()
+    stats = serializers.SerializerMethodField()
 
     class Meta(ExecutionSummarySerializer.Meta):
-        fields = [*ExecutionSummarySerializer.Meta.fields, "node_executions", "totals"]
+        fields = [*ExecutionSummarySerializer.Meta.fields, "node_executions", "totals", "stats"]
+
+    @extend_schema_field(ExecutionStatsSerializer)
+    def get_stats(self, graph_exec) -> dict:
+        """Model calls of this execution's nodes: tokens and estimated cost, per provider and model."""
+        return execution_llm_stats(node_executions=graph_exec.node_executions.all())
 
     def get_totals(self, graph_exec) -> dict:
         node_executions = list(graph_exec.node_executions.all())
