@@ -84,7 +84,7 @@ class RecordedRequest:
     method: str
     path: str
     headers: dict[str, str]  # lower-case names
-    json: Any  # the parsed body, None when there was none
+    json: Any  # the parsed body; None when empty, the raw text when not JSON
     api: str  # "openai" or "anthropic"
 
     @property
@@ -302,16 +302,17 @@ def anthropic_error(error: Error) -> dict:
     }
 
 
-def anthropic_message(answer: Answer, content: list[dict], stop_reason: str | None, output_tokens: int) -> dict:
+def anthropic_message(answer: Answer, streaming: bool = False) -> dict:
+    """The message; as message_start has it when streaming: no content or stop reason yet."""
     return {
         "id": new_id("msg_"),
         "type": "message",
         "role": "assistant",
         "model": answer.model,
-        "content": content,
-        "stop_reason": stop_reason,
+        "content": [] if streaming else anthropic_content(answer),
+        "stop_reason": None if streaming else anthropic_stop_reason(answer),
         "stop_sequence": None,
-        "usage": {"input_tokens": answer.usage[0], "output_tokens": output_tokens},
+        "usage": {"input_tokens": answer.usage[0], "output_tokens": 1 if streaming else answer.usage[1]},
     }
 
 
@@ -326,13 +327,11 @@ def anthropic_content(answer: Answer) -> list[dict]:
 
 
 def anthropic_events(answer: Answer) -> Iterator[tuple[str, dict]]:
-    yield "message_start", {"type": "message_start", "message": anthropic_message(answer, [], None, 1)}
+    yield "message_start", {"type": "message_start", "message": anthropic_message(answer, streaming=True)}
     for index, block in enumerate(anthropic_content(answer)):
         if block["type"] == "text":
-            start, deltas = (
-                {"type": "text", "text": ""},
-                [{"type": "text_delta", "text": piece} for piece in split(answer.text, answer.chunks)],
-            )
+            start = {"type": "text", "text": ""}
+            deltas = [{"type": "text_delta", "text": piece} for piece in split(answer.text, answer.chunks)]
         else:
             arguments = json.dumps(block["input"])
             start = {**block, "input": {}}
@@ -427,6 +426,10 @@ class LlmStandIn:
         with self._lock:
             (self._connections.add if open_ else self._connections.discard)(connection)
 
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
     def _next_reply(self, request: RecordedRequest) -> Reply:
         with self._lock:
             if self._queue:
@@ -437,108 +440,107 @@ class LlmStandIn:
         except Exception as exc:  # a broken responder shows up in the test as a 500 saying why
             return Error(500, f"the stand-in's responder raised {exc!r}")
 
-    def _serve(self, handler: "_Handler") -> None:
-        raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-        path = urlsplit(handler.path).path
-        headers = {name.lower(): value for name, value in handler.headers.items()}
-        api = "anthropic" if path.startswith("/v1/messages") or "anthropic-version" in headers else "openai"
+
+class _Handler(BaseHTTPRequestHandler):
+    """One connection: reads a request, answers it as JSON, an event stream, an error, or not at all."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as the SDKs' pooled clients use it
+    api = "openai"
+
+    @property
+    def stand_in(self) -> LlmStandIn:
+        return self.server.stand_in  # type: ignore[attr-defined]
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = urlsplit(self.path).path
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.api = "anthropic" if path.startswith("/v1/messages") or "anthropic-version" in headers else "openai"
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode(errors="replace")
-        request = RecordedRequest(handler.command, path, headers, body, api)
-        with self._lock:
-            self._requests.append(request)
-        send = Sender(handler, api, self._stopping)
+        request = RecordedRequest(self.command, path, headers, body, self.api)
+        self.stand_in._record(request)
 
-        route = (handler.command, path)
+        route = (self.command, path)
         if route == ("GET", "/v1/models"):
-            if problem := auth_problem(api, headers):
-                return send.error(problem)
-            return send.json(anthropic_models() if api == "anthropic" else openai_models())
+            if problem := auth_problem(self.api, headers):
+                return self.answer_error(problem)
+            return self.answer_json(anthropic_models() if self.api == "anthropic" else openai_models())
         if route not in {("POST", "/v1/chat/completions"), ("POST", "/v1/messages")}:
-            return send.error(Error(404, f"Unknown request URL: {handler.command} {path}"))
-        if problem := request_problem(api, headers, body):
-            return send.error(problem)
+            return self.answer_error(Error(404, f"Unknown request URL: {self.command} {path}"))
+        if problem := request_problem(self.api, headers, body):
+            return self.answer_error(problem)
 
-        reply = self._next_reply(request)
+        reply = self.stand_in._next_reply(request)
         if isinstance(reply, Hang):
-            return send.hang(reply.seconds)
+            return self.hang(reply.seconds)
         if isinstance(reply, Error):
-            return send.error(reply)
-        if getattr(reply, "delay", 0) and self._stopping.wait(reply.delay):
-            return send.hang(0)
-        answer = Answer.of(reply, body, api)
-        chunk_delay = getattr(reply, "chunk_delay", 0.0)
+            return self.answer_error(reply)
+        if getattr(reply, "delay", 0) and self.stand_in._stopping.wait(reply.delay):
+            return self.hang(0)
+        answer = Answer.of(reply, body, self.api)
         if not body.get("stream"):
-            if api == "anthropic":
-                return send.json(
-                    anthropic_message(answer, anthropic_content(answer), anthropic_stop_reason(answer), answer.usage[1])
-                )
-            return send.json(openai_completion(answer))
-        if api == "anthropic":
-            events = (f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in anthropic_events(answer))
+            return self.answer_json(anthropic_message(answer) if self.api == "anthropic" else openai_completion(answer))
+        if self.api == "anthropic":
+            events = [f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in anthropic_events(answer)]
         else:
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            chunks = (f"data: {json.dumps(chunk)}\n\n" for chunk in openai_chunks(answer, include_usage))
-            events = iter([*chunks, "data: [DONE]\n\n"])
-        send.stream(events, chunk_delay)
+            events = [f"data: {json.dumps(chunk)}\n\n" for chunk in openai_chunks(answer, include_usage)]
+            events.append("data: [DONE]\n\n")
+        self.answer_stream(events, getattr(reply, "chunk_delay", 0.0))
 
-
-class Sender:
-    """Writes one answer on a handler's connection: JSON, an error, an event stream, or nothing (a hang)."""
-
-    def __init__(self, handler: "_Handler", api: str, stopping: threading.Event):
-        self.handler, self.api, self.stopping = handler, api, stopping
-        self.request_id = {"request-id" if api == "anthropic" else "x-request-id": new_id("req_")}
+    do_GET = do_POST
 
     def _head(self, status: int, headers: dict[str, str]) -> None:
-        self.handler.send_response(status)
-        for name, value in {**self.request_id, **headers}.items():
-            self.handler.send_header(name, value)
-        self.handler.end_headers()
+        self.send_response(status)
+        request_id = "request-id" if self.api == "anthropic" else "x-request-id"
+        for name, value in {request_id: new_id("req_"), **headers}.items():
+            self.send_header(name, value)
+        self.end_headers()
 
-    def json(self, payload: dict, status: int = 200, headers: dict[str, str] | None = None) -> None:
+    def answer_json(self, payload: dict, status: int = 200, headers: dict[str, str] | None = None) -> None:
         raw = json.dumps(payload).encode()
         self._head(status, {"Content-Type": "application/json", "Content-Length": str(len(raw)), **(headers or {})})
-        self.handler.wfile.write(raw)
+        self.wfile.write(raw)
 
-    def error(self, error: Error) -> None:
+    def answer_error(self, error: Error) -> None:
         payload = anthropic_error(error) if self.api == "anthropic" else openai_error(error)
-        self.json(payload, error.status, error.headers)
+        self.answer_json(payload, error.status, error.headers)
 
-    def stream(self, events: Iterator[str], chunk_delay: float) -> None:
-        headers = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
-        self._head(200, {**headers, "Transfer-Encoding": "chunked"})
+    def answer_stream(self, events: list[str], chunk_delay: float) -> None:
+        self._head(
+            200,
+            {
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+                "Transfer-Encoding": "chunked",
+            },
+        )
         for number, event in enumerate(events):
-            if number and chunk_delay and self.stopping.wait(chunk_delay):
+            if number and chunk_delay and self.stand_in._stopping.wait(chunk_delay):
                 return self.hang(0)
             data = event.encode()
-            self.handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        self.handler.wfile.write(b"0\r\n\r\n")
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.write(b"0\r\n\r\n")
 
     def hang(self, seconds: float) -> None:
         """Wait until the client leaves, the stand-in stops or `seconds` pass; then close, answering nothing."""
-        connection, deadline = self.handler.connection, time.monotonic() + seconds
-        while not self.stopping.is_set() and (left := deadline - time.monotonic()) > 0:
-            readable, _, _ = select.select([connection], [], [], min(0.1, left))
-            if readable and not connection.recv(1, socket.MSG_PEEK):  # b"": the client closed
-                break
-            if readable:
-                self.stopping.wait(0.1)  # unexpected bytes on a held request: wait without spinning
-        self.handler.close_connection = True
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the SDKs' pooled clients use it
-    server: ThreadingHTTPServer
+        deadline, stopping = time.monotonic() + seconds, self.stand_in._stopping
+        while not stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            if select.select([self.connection], [], [], min(0.1, left))[0]:
+                if not self.connection.recv(1, socket.MSG_PEEK):  # b"": the client closed
+                    break
+                stopping.wait(0.1)  # unexpected bytes on a held request: wait without spinning
+        self.close_connection = True
 
     def setup(self) -> None:
         super().setup()
-        self.server.stand_in._track(self.connection, True)
+        self.stand_in._track(self.connection, True)
 
     def finish(self) -> None:
-        self.server.stand_in._track(self.connection, False)
+        self.stand_in._track(self.connection, False)
         try:
             super().finish()
         except OSError:
@@ -549,11 +551,6 @@ class _Handler(BaseHTTPRequestHandler):
             super().handle_one_request()
         except OSError:  # the client went away, or stop() closed the connection
             self.close_connection = True
-
-    def do_GET(self) -> None:
-        self.server.stand_in._serve(self)
-
-    do_POST = do_GET
 
     def log_message(self, *args) -> None:
         pass

@@ -1,5 +1,6 @@
 """The LLM stand-in, driven by the official openai and anthropic SDKs as the platform drives them."""
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import openai
 import pytest
 
 from tests.processes import ROOT, free_port
-from tests.stand_ins.llm import Error, Hang, LlmStandIn, Text, ToolCalls, last_user_text
+from tests.stand_ins.llm import Error, Hang, LlmStandIn, Text, ToolCalls, last_user_text, reply_from_json
 
 CLAUDE = "claude-sonnet-4-5"
 WEATHER = {"city": "Paris", "days": 3, "units": "metric", "hours": [6, 12, 18]}
@@ -432,7 +433,48 @@ def call_and_catch(call):
         return exc
 
 
+# --- Async clients -------------------------------------------------------------------------------
+def test_async_clients_stream_one_answer_after_another(llm):
+    llm.script(Text("first stream", chunks=2), Text("second stream", chunks=2))
+    llm.script(Text("third stream", chunks=2), Text("fourth stream", chunks=2))
+
+    async def both() -> list[str]:
+        texts = []
+        client = openai.AsyncOpenAI(base_url=llm.openai_base_url, api_key="sk-test", max_retries=0)
+        for question in ("a", "b"):
+            stream = await client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": question}], stream=True
+            )
+            texts.append("".join([chunk.choices[0].delta.content or "" async for chunk in stream]))
+        claude = anthropic.AsyncAnthropic(base_url=llm.anthropic_base_url, api_key="sk-ant-test", max_retries=0)
+        for question in ("c", "d"):
+            async with claude.messages.stream(
+                model=CLAUDE, max_tokens=64, messages=[{"role": "user", "content": question}]
+            ) as stream:
+                texts.append((await stream.get_final_message()).content[0].text)
+        return texts
+
+    assert asyncio.run(both()) == ["first stream", "second stream", "third stream", "fourth stream"]
+    assert [last_user_text(request) for request in llm.requests] == ["a", "b", "c", "d"]
+
+
 # --- As a process ---------------------------------------------------------------------------------
+def test_script_files_name_every_kind_of_reply():
+    replies = [
+        {"type": "text", "text": "hi", "usage": [3, 1], "chunks": 2},
+        {"type": "tool_calls", "calls": [["get_weather", {"city": "Oslo"}]], "text": "Looking."},
+        {"type": "error", "status": 429, "headers": {"Retry-After": "1"}},
+        {"type": "hang", "seconds": 5},
+    ]
+
+    assert [reply_from_json(reply) for reply in replies] == [
+        Text("hi", usage=(3, 1), chunks=2),
+        ToolCalls([("get_weather", {"city": "Oslo"})], text="Looking."),
+        Error(429, headers={"Retry-After": "1"}),
+        Hang(5),
+    ]
+
+
 def test_process_mode_serves_the_script_then_echoes_and_stops_on_sigterm(tmp_path):
     script = tmp_path / "replies.json"
     script.write_text(json.dumps([{"type": "tool_calls", "calls": [["get_weather", {"city": "Oslo"}]]}]))
