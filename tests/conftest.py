@@ -107,10 +107,52 @@ def settle_notification_deliveries(request):
         pass
 
 
+# The operator's keys the worker gets, as OPENAI_API_KEY etc. would be set in production.
+SYSTEM_OPENAI_KEY = "sk-system-openai-0123456789"
+SYSTEM_ANTHROPIC_KEY = "sk-ant-system-0123456789"
+
+
 @pytest.fixture(scope="session")
-def live_worker(django_db_setup, django_db_blocker, notification_stand_ins):
+def llm_stand_in_server():
+    """One LLM stand-in (tests/stand_ins/llm.py) for the session, started before any worker so that
+    workers get its address as every provider's host."""
+    from tests.stand_ins.llm import LlmStandIn
+
+    stand_in = LlmStandIn()
+    yield stand_in
+    stand_in.stop()
+
+
+def llm_env(stand_in) -> dict[str, str]:
+    """The LLM settings of a platform process that talks to the stand-in."""
+    return {
+        "OPENAI_BASE_URL": stand_in.openai_base_url,
+        "OPENAI_API_KEY": SYSTEM_OPENAI_KEY,
+        "ANTHROPIC_BASE_URL": stand_in.anthropic_base_url,
+        "ANTHROPIC_API_KEY": SYSTEM_ANTHROPIC_KEY,
+        "OLLAMA_HOST": stand_in.url,
+        "LOCAL_LLM_BASE_URL": stand_in.url,
+        "LLM_TIMEOUT_SECONDS": "3",
+        "LLM_MAX_RETRIES": "2",
+    }
+
+
+@pytest.fixture
+def llm(llm_stand_in_server, settings):
+    """The stand-in with nothing scripted, and this process's LLM settings pointing at it."""
+    llm_stand_in_server.reset()
+    for name, value in llm_env(llm_stand_in_server).items():
+        setattr(settings, name, float(value) if name == "LLM_TIMEOUT_SECONDS" else value)
+    settings.LLM_MAX_RETRIES = 2
+    yield llm_stand_in_server
+    llm_stand_in_server.reset()
+
+
+@pytest.fixture(scope="session")
+def live_worker(django_db_setup, django_db_blocker, notification_stand_ins, llm_stand_in_server):
     """One real Celery worker process consuming every queue, on the real broker and test database."""
-    worker = processes.celery_worker("all", [queue.value for queue in CeleryQueue], env=notification_stand_ins.env)
+    env = {**notification_stand_ins.env, **llm_env(llm_stand_in_server)}
+    worker = processes.celery_worker("all", [queue.value for queue in CeleryQueue], env=env)
     yield worker
     worker.stop()
 
