@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "executions",
     "store",
     "notifications",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CredentialTypeEnum": "integrations.models.CredentialType",
+        "ApiKeyCredentialTypeEnum": "integrations.api.serializers.API_KEY_TYPE",
+        "UserPasswordCredentialTypeEnum": "integrations.api.serializers.USER_PASSWORD_TYPE",
+        "HostScopedCredentialTypeEnum": "integrations.api.serializers.HOST_SCOPED_TYPE",
+        "CreatableCredentialTypeEnum": "integrations.api.serializers.CREATABLE_TYPES",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
@@ -403,3 +411,12 @@ CELERY_BEAT_SCHEDULE["send-notification-summaries"] = {
     "schedule": NOTIFICATION_SUMMARY_INTERVAL_SECONDS,
     "options": {"expires": NOTIFICATION_SUMMARY_INTERVAL_SECONDS * 0.9},
 }
+
+# --- Integrations: credentials and system credentials ----------------------------------------
+# integrations/: with one of these set, every user can use (never read) a system credential for
+# that provider. Ollama's is always there, pointing at OLLAMA_HOST (trusted: the operator's).
+OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+ANTHROPIC_API_KEY = env("ANTHROPIC_API_KEY", default="")
+GROQ_API_KEY = env("GROQ_API_KEY", default="")
+OPEN_ROUTER_API_KEY = env("OPEN_ROUTER_API_KEY", default="")
+OLLAMA_HOST = env("OLLAMA_HOST", default="http://127.0.0.1:11434").rstrip("/")
