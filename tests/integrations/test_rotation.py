@@ -39,7 +39,8 @@ def legacy_token(purpose: str, material: str, text: str) -> str:
 
 @pytest.fixture
 def stored_under_a(settings, auth_client, user, notification_stand_ins):
-    """A credential, two triggers (one from before ENCRYPTION_KEYS) and a signed DingTalk channel."""
+    """A credential, two triggers and two notification channels (one of each from before
+    ENCRYPTION_KEYS), the DingTalk channel signed with a secret."""
     settings.ENCRYPTION_KEYS = [KEY_A]
     settings.NOTIFICATION_WEBHOOK_ALLOWED_HOSTS = [notification_stand_ins.allowed_host]
     settings.SAFE_HTTP_ALLOWED_HOSTS = [notification_stand_ins.allowed_host]
@@ -54,7 +55,21 @@ def stored_under_a(settings, auth_client, user, notification_stand_ins):
     channel = notification_services.channel_create(
         user=user, kind="dingtalk", name="ops", webhook_url=url, secret="SECrotate"
     )
-    return {"credential": credential, "triggers": [trigger, legacy_trigger], "channel": channel, "url": url}
+    legacy_url = notification_stand_ins.http.slack()
+    legacy_channel = NotificationChannel.objects.create(
+        user=user,
+        kind="slack",
+        name="old",
+        url_masked="…",
+        webhook_url_encrypted=legacy_token("notification-webhook", settings.SECRET_KEY, legacy_url),
+    )
+    return {
+        "credential": credential,
+        "triggers": [trigger, legacy_trigger],
+        "channel": channel,
+        "url": url,
+        "legacy_channel": (legacy_channel, legacy_url),
+    }
 
 
 def test_rotating_moves_every_secret_to_the_first_key_so_the_old_one_can_go(
@@ -68,13 +83,13 @@ def test_rotating_moves_every_secret_to_the_first_key_so_the_old_one_can_go(
     assert report[:3] == [
         "credentials: 1 re-encrypted, 0 already under the first key, 0 undecryptable",
         "trigger secrets: 2 re-encrypted, 0 already under the first key, 0 undecryptable",
-        "notification channels: 1 re-encrypted, 0 already under the first key, 0 undecryptable",
+        "notification channels: 2 re-encrypted, 0 already under the first key, 0 undecryptable",
     ]
     # Idempotent: a second run finds nothing to do.
     assert rotate()[:3] == [
         "credentials: 0 re-encrypted, 1 already under the first key, 0 undecryptable",
         "trigger secrets: 0 re-encrypted, 2 already under the first key, 0 undecryptable",
-        "notification channels: 0 re-encrypted, 1 already under the first key, 0 undecryptable",
+        "notification channels: 0 re-encrypted, 2 already under the first key, 0 undecryptable",
     ]
 
     settings.ENCRYPTION_KEYS = [KEY_B]
@@ -89,10 +104,13 @@ def test_rotating_moves_every_secret_to_the_first_key_so_the_old_one_can_go(
     assert sent.status_code == 200, sent.content
     [seen] = notification_stand_ins.http.requests(stored_under_a["url"])
     assert seen.problem is None  # signed with the secret, which decrypted under B
+    legacy_channel, legacy_url = stored_under_a["legacy_channel"]
+    legacy_channel.refresh_from_db()
+    assert notification_services.channel_webhook(legacy_channel) == (legacy_url, "")
     for row in (
         Credential.objects.get(id=credential.id).secrets_encrypted,
-        NotificationChannel.objects.get(id=stored_under_a["channel"].id).webhook_url_encrypted,
-        NotificationChannel.objects.get(id=stored_under_a["channel"].id).secret_encrypted,
+        *NotificationChannel.objects.exclude(secret_encrypted="").values_list("secret_encrypted", flat=True),
+        *NotificationChannel.objects.values_list("webhook_url_encrypted", flat=True),
         *WebhookTrigger.objects.values_list("secret_encrypted", flat=True),
     ):
         Fernet(KEY_B).decrypt(row.encode())
