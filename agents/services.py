@@ -45,7 +45,7 @@ def _version_create(
     *, graph: Graph, version: int, name: str, description: str, instructions: str, nodes: list, links: list
 ) -> GraphVersion:
     nodes, links = _normalised(nodes, links)
-    validate_graph(name=name, nodes=nodes, links=links)
+    validate_graph(name=name, nodes=nodes, links=links, user_id=graph.user_id)
     graph_version = GraphVersion.objects.create(
         graph=graph, version=version, name=name.strip(), description=description or "", instructions=instructions or ""
     )

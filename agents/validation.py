@@ -7,7 +7,8 @@ so that a 400 says which node, which pin and what is wrong. All problems are rep
 from dataclasses import dataclass, field
 from typing import Any
 
-from autogpt_platform.errors import ApplicationError
+from autogpt_platform.errors import ApplicationError, FieldError
+from integrations.selectors import credential_check_owned
 
 from .blocks import Block, get_block
 from .blocks.io import AgentInputBlock, AgentOutputBlock
@@ -59,8 +60,9 @@ def is_output_block(block: type[Block]) -> bool:
     return issubclass(block, AgentOutputBlock)
 
 
-def validate_graph(*, name: str, nodes: list[dict[str, Any]], links: list[dict[str, Any]]) -> None:
-    """Raise GraphValidationError naming every problem of a graph body."""
+def validate_graph(*, name: str, nodes: list[dict[str, Any]], links: list[dict[str, Any]], user_id: Any = None) -> None:
+    """Raise GraphValidationError naming every problem of a graph body (with user_id: also every
+    `credentials` pin naming a credential that user may not use)."""
     problems = Problems()
     if not str(name or "").strip():
         problems.add("name", "A graph needs a name.")
@@ -121,6 +123,13 @@ def validate_graph(*, name: str, nodes: list[dict[str, Any]], links: list[dict[s
                     f"nodes.{node_id}.{pin}",
                     f"Node '{node_id}' ({block.name}): required input '{pin}' has neither a default nor a link.",
                 )
+        chosen = defaults.get("credentials")
+        if user_id is not None and "credentials" in block.Input.model_fields and isinstance(chosen, dict):
+            where = f"nodes.{node_id}.credentials"
+            try:
+                credential_check_owned(user_id=user_id, credential_id=chosen.get("id"), field=where)
+            except FieldError as exc:
+                problems.add(where, exc.details[where][0])
         for pin, value in defaults.items():
             if contains_nul(value):
                 problems.add(

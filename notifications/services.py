@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from accounts.models import User
-from autogpt_platform.encryption import InvalidToken, decrypt_text, encrypt_text
+from autogpt_platform.encryption import LEGACY_NOTIFICATION_WEBHOOK, InvalidToken, decrypt_text, encrypt_text
 from autogpt_platform.errors import ApplicationError, FieldError
 from executions import events
 
@@ -43,7 +43,6 @@ from .webhooks import mask_webhook_url, webhook_url_problem
 
 logger = logging.getLogger(__name__)
 
-WEBHOOK_PURPOSE = "notification-webhook"
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
 
@@ -204,7 +203,7 @@ def channel_webhook(channel: NotificationChannel) -> tuple[str, str]:
         secret = _decrypt(channel.secret_encrypted) if channel.secret_encrypted else ""
     except InvalidToken:
         raise DeliveryError(
-            "The webhook URL cannot be decrypted (was NOTIFICATION_SECRET_KEY changed?); add the channel again.",
+            "The webhook URL cannot be decrypted (was its key dropped from ENCRYPTION_KEYS?); add the channel again.",
             transient=False,
         ) from None
     problem = webhook_url_problem(channel.kind, url)
@@ -214,11 +213,11 @@ def channel_webhook(channel: NotificationChannel) -> tuple[str, str]:
 
 
 def _encrypt(text: str) -> str:
-    return encrypt_text(text, purpose=WEBHOOK_PURPOSE, key_material=settings.NOTIFICATION_SECRET_KEY)
+    return encrypt_text(text)
 
 
 def _decrypt(token: str) -> str:
-    return decrypt_text(token, purpose=WEBHOOK_PURPOSE, key_material=settings.NOTIFICATION_SECRET_KEY)
+    return decrypt_text(token, legacy_purpose=LEGACY_NOTIFICATION_WEBHOOK)
 
 
 # --- unsubscribing -----------------------------------------------------------------------------------

@@ -20,9 +20,10 @@ import jinja2.sandbox
 from pydantic import BaseModel, ConfigDict
 
 from agents.pins import base_pin, parse_tool_pin, tool_pin
+from integrations.errors import CredentialError, CredentialNotConfigured
 from integrations.llm.client import LlmCancelled, LlmError, LlmResponse, ToolCall, Usage, llm_complete
 from integrations.llm.registry import DEFAULT_MODEL, LOCAL_MODEL, MODELS, PROVIDER_TITLES, UnknownModel, model_get
-from integrations.selectors import CredentialNotConfigured, CredentialNotFound, credential_resolve
+from integrations.selectors import credential_resolve
 
 from .base import (
     Block,
@@ -164,10 +165,10 @@ class LlmBlock(Block):
             credential = credential_resolve(
                 user_id=context.user_id, credential_id=credentials.id if credentials else None, provider=provider
             )
-        except CredentialNotFound as exc:
-            raise BlockError(str(exc)) from None
         except CredentialNotConfigured:
             raise BlockError(not_configured_message(provider, model)) from None
+        except CredentialError as exc:  # deleted since the graph was saved, or unreadable
+            raise BlockError(str(exc)) from None
         host = (ollama_host or "").strip()
         override = host if provider == "ollama" and host and host != AUTOGPT_OLLAMA_HOST else None
         return llm_complete(

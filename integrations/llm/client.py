@@ -278,11 +278,19 @@ def _operator_base_url(provider: str) -> str | None:
     )
 
 
+def _user_base_url(provider: str, host: str) -> str:
+    """A user's host (a credential's `host:port`, a node's ollama_host) as a base URL: https,
+    except for Ollama, whose servers speak plain http; a scheme given is kept."""
+    if "://" not in host:
+        host = f"{'http' if provider == OLLAMA else 'https'}://{host.strip()}"
+    return host.rstrip("/") if provider == ANTHROPIC else _openai_base_url(host)
+
+
 def _endpoint(provider: str, credential: ResolvedCredential, base_url_override: str | None) -> _Endpoint:
     user_host = base_url_override or (credential.host if not credential.is_system else "")
     if not user_host:
         return _Endpoint(_operator_base_url(provider), None)
-    base_url = _with_scheme(user_host).rstrip("/") if provider == ANTHROPIC else _openai_base_url(user_host)
+    base_url = _user_base_url(provider, user_host)
     if is_operator_host(base_url):
         return _Endpoint(base_url, None)
     try:
@@ -296,6 +304,18 @@ def _endpoint(provider: str, credential: ResolvedCredential, base_url_override: 
 
 
 # --- Errors from the SDKs ----------------------------------------------------------------------
+
+
+def _plain(secret: Any) -> str:
+    """The text of a secret (a pydantic SecretStr, or a str), "" for none."""
+    if secret is None:
+        return ""
+    return secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
+
+
+def _secrets_of(credential: ResolvedCredential) -> list[str]:
+    headers = credential.headers or {}
+    return [_plain(credential.api_key), _plain(credential.password), *(_plain(value) for value in headers.values())]
 
 
 def redact(text: str, secrets: list[str]) -> str:
@@ -346,7 +366,7 @@ def _is_refused(exc: BaseException) -> bool:
 
 def _translate(exc: Exception, *, provider: str, model: str, credential: ResolvedCredential, base_url) -> LlmError:
     title = PROVIDER_TITLES.get(provider, provider)
-    secrets = [credential.api_key, credential.password, *credential.headers.values()]
+    secrets = _secrets_of(credential)
     if isinstance(exc, (openai.APITimeoutError, anthropic.APITimeoutError)):
         return LlmTimeout(f"{title} did not answer within {settings.LLM_TIMEOUT_SECONDS:g} s.", provider=provider)
     if isinstance(exc, (openai.APIConnectionError, anthropic.APIConnectionError)):
@@ -639,13 +659,13 @@ def llm_complete(
     title = PROVIDER_TITLES.get(provider, provider)
     if tools and not llm_model.supports_tools:
         raise LlmBadRequest(f"The model '{model}' ({title}) does not call tools: choose another model.")
-    if provider in KEYED_PROVIDERS and not credential.api_key:
+    if provider in KEYED_PROVIDERS and not _plain(credential.api_key) and not credential.headers:
         raise LlmNotConfigured(f"The credential '{credential.title}' has no API key for {title}.", provider=provider)
     limit = llm_model.max_output_tokens
     max_tokens = min(max_tokens, limit) if max_tokens else None
     endpoint = _endpoint(provider, credential, base_url_override)
-    api_key = credential.api_key or credential.password or NO_KEY
-    headers = {str(name): str(value) for name, value in (credential.headers or {}).items()}
+    api_key = _plain(credential.api_key) or _plain(credential.password) or NO_KEY
+    headers = {str(name): _plain(value) for name, value in (credential.headers or {}).items()}
 
     def translate(exc):
         return _translate(exc, provider=provider, model=model, credential=credential, base_url=endpoint.base_url)

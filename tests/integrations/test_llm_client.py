@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from pydantic import SecretStr
 
 from integrations.llm.client import (
     LlmCancelled,
@@ -50,8 +51,8 @@ def credential(provider: str = "openai", *, api_key: str = USER_KEY, host: str =
         type="api_key",
         title="My key",
         is_system=is_system,
-        api_key=api_key,
-        host=host,
+        api_key=SecretStr(api_key) if api_key else None,
+        host=host or None,
     )
 
 
