@@ -44,6 +44,7 @@ from email.message import Message
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 DEFAULT_TIMEOUT = 10.0
@@ -238,8 +239,6 @@ def _parse(url: Any) -> _Target:
 
 
 def _setting(name: str, default: Any) -> Any:
-    from django.conf import settings
-
     if not settings.configured:
         return default
     return getattr(settings, name, default)

@@ -31,37 +31,21 @@ from pydantic import ValidationError
 from agents.blocks import BlockContext
 from agents.blocks.base import ExecutionCancelled
 from agents.pins import merge_dynamic_inputs, source_value
-from autogpt_platform.redis_client import get_redis
 
-from . import events
+from . import control, events
 from .graph_spec import GraphSpec, NodeSpec, load_graph_spec
 from .models import ExecutionStatus, GraphExecution, NodeExecution
 from .notify import execution_notify_ended
+from .services import execution_create_child
 
 logger = logging.getLogger(__name__)
 
 S = ExecutionStatus
-CANCEL_KEY = "exec:cancel:{id}"
-LOCK_KEY = "exec:lock:{id}"
 CANCEL_POLL_SECONDS = 0.2
-LOCK_TTL_SECONDS = 30
 
 
 class OutputTooLarge(Exception):
     pass
-
-
-def request_cancel(graph_exec_id) -> None:
-    get_redis().set(CANCEL_KEY.format(id=graph_exec_id), 1, ex=86400)
-
-
-def is_cancel_requested(graph_exec_id) -> bool:
-    return bool(get_redis().exists(CANCEL_KEY.format(id=graph_exec_id)))
-
-
-def is_locked(graph_exec_id) -> bool:
-    """Whether an engine is running this execution right now."""
-    return bool(get_redis().exists(LOCK_KEY.format(id=graph_exec_id)))
 
 
 def format_validation_error(exc: ValidationError) -> str:
@@ -174,7 +158,7 @@ class Engine:
         now = time.monotonic()
         if now - self.last_cancel_check >= CANCEL_POLL_SECONDS:
             self.last_cancel_check = now
-            if is_cancel_requested(self.graph_exec.id):
+            if control.is_cancel_requested(self.graph_exec.id):
                 self.cancel_event.set()
                 return True
         return False
@@ -349,7 +333,7 @@ class Engine:
             return
         self.last_heartbeat = time.monotonic()
         GraphExecution.objects.filter(id=self.graph_exec.id).update(heartbeat_at=timezone.now())
-        get_redis().expire(LOCK_KEY.format(id=self.graph_exec.id), LOCK_TTL_SECONDS)
+        control.lock_renew(self.graph_exec.id)
 
     # --- running one node, in a pool thread -------------------------------------------------------
     def _run_node(self, run: NodeRun) -> None:
@@ -383,8 +367,6 @@ class Engine:
         self.events.put(("finished", run.id, error))
 
     def _run_child_graph(self, graph_id: str, graph_version: int, inputs: dict[str, Any]):
-        from .services import execution_create_child
-
         child = execution_create_child(
             parent=self.graph_exec, graph_id=graph_id, graph_version=graph_version, inputs=inputs
         )
@@ -456,9 +438,7 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
     A redelivered message finds the lock of the engine that died with its worker; once that
     engine's heartbeat is stale, the lock is taken over and the execution resumes.
     """
-    redis = get_redis()
-    lock_key = LOCK_KEY.format(id=graph_exec_id)
-    token = f"{worker or 'engine'}:{uuid.uuid4()}"
+    token = control.lock_token(worker)
     now = timezone.now()
     with transaction.atomic():
         graph_exec = (
@@ -469,11 +449,11 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
         )
         if graph_exec is None:
             return None
-        if not redis.set(lock_key, token, nx=True, ex=LOCK_TTL_SECONDS):
+        if not control.lock_acquire(graph_exec_id, token):
             if not _engine_is_dead(graph_exec.heartbeat_at):
-                raise EngineBusy(f"Execution {graph_exec_id} is being run by {redis.get(lock_key)}")
+                raise EngineBusy(f"Execution {graph_exec_id} is being run by {control.lock_holder(graph_exec_id)}")
             logger.warning("Execution %s: taking over from an engine that stopped beating", graph_exec_id)
-            redis.set(lock_key, token, ex=LOCK_TTL_SECONDS)
+            control.lock_acquire(graph_exec_id, token, take_over=True)
         graph_exec.attempts += 1  # the row is locked: no other claim can interleave
         graph_exec.status = S.RUNNING
         graph_exec.worker = worker
@@ -490,8 +470,7 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
         logger.exception("The engine failed running execution %s", graph_exec.id)
         return _fail(graph_exec, f"The engine failed: {exc}")
     finally:
-        if redis.get(lock_key) == token:
-            redis.delete(lock_key)
+        control.lock_release(graph_exec_id, token)
 
 
 def _give_up(graph_exec: GraphExecution) -> GraphExecution:

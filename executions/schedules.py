@@ -33,8 +33,11 @@ from agents.selectors import graph_get_for_user
 from agents.validation import validate_execution_inputs
 from autogpt_platform.errors import ApplicationError, FieldError, NotFoundError
 from autogpt_platform.queues import CeleryQueue
+from notifications.models import NotificationType
+from notifications.services import notification_create
 
 from .models import GraphExecution, Schedule, ScheduleStatus, TriggerKind
+from .services import execution_create
 
 logger = logging.getLogger(__name__)
 
@@ -288,8 +291,6 @@ def _delete_periodic_task(sender, instance: Schedule, **kwargs) -> None:
 def schedule_run(*, schedule_id: uuid.UUID) -> GraphExecution | None:
     """Fired by beat: start the schedule's execution. A one-off is done afterwards; a schedule
     whose runs keep failing to start is disabled."""
-    from .services import execution_create
-
     with transaction.atomic():
         schedule = (
             Schedule.objects.select_for_update(of=("self",))
@@ -331,9 +332,6 @@ def schedule_run(*, schedule_id: uuid.UUID) -> GraphExecution | None:
 
 def _notify_disabled(schedule: Schedule, reason: str) -> None:
     """Tell the owner, in the transaction that disables the schedule; never fails the run."""
-    from notifications.models import NotificationType
-    from notifications.services import notification_create
-
     try:
         with transaction.atomic():
             notification_create(

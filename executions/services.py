@@ -16,17 +16,16 @@ from agents.selectors import graph_get_for_user
 from agents.validation import validate_execution_inputs
 from autogpt_platform.errors import ConflictError, NotFoundError
 
-from . import engine, events
+from . import control, events
 from .models import TERMINAL_STATUSES, ExecutionStatus, GraphExecution, TriggerKind
 from .notify import execution_notify_ended
+from .tasks import execute_graph
 
 logger = logging.getLogger(__name__)
 S = ExecutionStatus
 
 
 def _enqueue(graph_exec_id: uuid.UUID) -> None:
-    from .tasks import execute_graph
-
     transaction.on_commit(lambda: execute_graph.delay(str(graph_exec_id)))
 
 
@@ -107,9 +106,9 @@ def _stop_tree(graph_exec_id: uuid.UUID) -> None:
     (queued, or its worker gone) is terminated at once."""
     now = timezone.now()
     for exec_id in _descendant_ids(graph_exec_id):
-        engine.request_cancel(exec_id)
+        control.request_cancel(exec_id)
         stoppable = GraphExecution.objects.filter(id=exec_id).exclude(status__in=TERMINAL_STATUSES)
-        if not engine.is_locked(exec_id) and stoppable.update(
+        if not control.is_locked(exec_id) and stoppable.update(
             status=S.TERMINATED, ended_at=now, error={"message": "Stopped by request."}
         ):
             _publish_state_after_commit([exec_id])
@@ -155,7 +154,7 @@ def execution_reap_stuck() -> dict[str, int]:
     requeued = failed = 0
     candidates = GraphExecution.objects.filter(status=S.RUNNING, heartbeat_at__lt=stale_before)
     for graph_exec in candidates:
-        if engine.is_locked(graph_exec.id):
+        if control.is_locked(graph_exec.id):
             continue
         with transaction.atomic():
             claimed = (

@@ -20,8 +20,10 @@ from datetime import timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from .dispatch import message_send
 from .messages import message_for
 from .models import (
     DIGEST_TYPES,
@@ -31,12 +33,13 @@ from .models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
+    NotificationSettings,
     NotificationType,
 )
+from .selectors import preference_enabled
 from .senders import DeliveryError, SendResult, excerpt
-from .senders.dingtalk import send_dingtalk
-from .senders.email import send_email
-from .senders.slack import send_slack
+from .tasks import deliver_notification
+from .unsubscribe import unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +51,6 @@ DAILY_CAP_WINDOW = timedelta(hours=24)
 
 def delivery_enqueue(deliveries: list[Delivery]) -> None:
     """One task per delivery, sent after commit."""
-    from .tasks import deliver_notification
 
     def send() -> None:
         for delivery in deliveries:
@@ -92,8 +94,6 @@ def _seconds_until(moment) -> float:
 
 def _claim(delivery_id: str) -> tuple[Delivery, DeliveryAttempt] | float | None:
     """Take the delivery for one attempt; or the seconds to wait before trying again; or None."""
-    from .services import notification_settings_for_update
-
     now = timezone.now()
     with transaction.atomic():
         delivery = (
@@ -125,7 +125,7 @@ def _claim(delivery_id: str) -> tuple[Delivery, DeliveryAttempt] | float | None:
             return None
         reason = _reason_to_skip(delivery)
         if reason is None and delivery.channel == ChannelKind.EMAIL:
-            notification_settings_for_update(user=delivery.user)  # one claim per user at a time
+            NotificationSettings.objects.locked_for(user=delivery.user)  # one claim per user at a time
             reason = _over_daily_cap(delivery, now)
         if reason is not None:
             _finish(delivery, S.SKIPPED, reason)
@@ -142,8 +142,6 @@ def _claim(delivery_id: str) -> tuple[Delivery, DeliveryAttempt] | float | None:
 
 
 def _reason_to_skip(delivery: Delivery) -> str | None:
-    from .selectors import preference_enabled
-
     if not delivery.user.is_active:
         return "The user is deactivated."
     if delivery.channel in (ChannelKind.SLACK, ChannelKind.DINGTALK) and delivery.endpoint is None:
@@ -185,24 +183,15 @@ def _finish(delivery: Delivery, status: str, reason: str) -> None:
 
 # --- sending -----------------------------------------------------------------------------------------
 def _send(delivery: Delivery) -> SendResult:
-    from .services import channel_webhook, unsubscribe_url
-
     notification = delivery.notification
-    message = message_for(notification)
-    timeout = settings.NOTIFICATION_SEND_TIMEOUT
-    key = delivery.idempotency_key
-    if delivery.channel == ChannelKind.EMAIL:
-        return send_email(
-            to=delivery.user.email,
-            message=message,
-            idempotency_key=key,
-            unsubscribe_url=unsubscribe_url(user_id=delivery.user_id, type=notification.type),
-            timeout=timeout,
-        )
-    url, secret = channel_webhook(delivery.endpoint)
-    if delivery.channel == ChannelKind.SLACK:
-        return send_slack(url=url, message=message, idempotency_key=key, timeout=timeout)
-    return send_dingtalk(url=url, secret=secret, message=message, idempotency_key=key, timeout=timeout)
+    return message_send(
+        channel=delivery.channel,
+        message=message_for(notification),
+        idempotency_key=delivery.idempotency_key,
+        email_to=delivery.user.email,
+        unsubscribe_url=unsubscribe_url(user_id=delivery.user_id, type=notification.type),
+        endpoint=delivery.endpoint,
+    )
 
 
 # --- recording ---------------------------------------------------------------------------------------
@@ -268,10 +257,6 @@ def delivery_requeue_stalled() -> int:
     """Send again deliveries whose message was lost (the broker was away at commit, or a worker
     was killed by the hard time limit): due long ago but still PENDING, or SENDING with a long
     expired claim. Duplicates are harmless: the claim lets one through."""
-    from django.db.models import Q
-
-    from .tasks import deliver_notification
-
     overdue = timezone.now() - timedelta(seconds=settings.NOTIFICATION_SWEEP_INTERVAL_SECONDS * 5)
     stalled = Delivery.objects.filter(
         Q(status=S.PENDING, next_attempt_at__isnull=True, created_at__lt=overdue)

@@ -27,8 +27,10 @@ from .models import (
     DigestFrequency,
     Notification,
     NotificationPreference,
+    NotificationSettings,
     NotificationType,
 )
+from .services import notification_create
 
 logger = logging.getLogger(__name__)
 
@@ -66,11 +68,9 @@ def _run_entry(notification: Notification) -> dict:
 
 
 def _digest_for_user(user_id, now: datetime) -> int:
-    from .services import notification_settings_for_update
-
     with transaction.atomic():
         user = User.objects.get(id=user_id)
-        row = notification_settings_for_update(user=user)
+        row = NotificationSettings.objects.locked_for(user=user)
         held = list(
             Delivery.objects.select_for_update(of=("self",), skip_locked=True)
             .filter(user=user, status=DeliveryStatus.HELD)
@@ -120,8 +120,6 @@ def _digest_for_user(user_id, now: datetime) -> int:
 
 def summary_send_due(*, now: datetime | None = None) -> int:
     """Send the daily and weekly summaries that are due; returns how many were created."""
-    from .services import notification_create, notification_settings_for_update
-
     now = now or timezone.now()
     # Beat runs this every NOTIFICATION_SUMMARY_INTERVAL_SECONDS: half a tick early still counts.
     slack = timedelta(seconds=settings.NOTIFICATION_SUMMARY_INTERVAL_SECONDS / 2)
@@ -135,7 +133,7 @@ def summary_send_due(*, now: datetime | None = None) -> int:
         for user_id in user_ids:
             with transaction.atomic():
                 user = User.objects.get(id=user_id)
-                row = notification_settings_for_update(user=user)
+                row = NotificationSettings.objects.locked_for(user=user)
                 last = getattr(row, last_field)
                 if last is not None and now - last < period - slack:
                     continue
