@@ -32,7 +32,7 @@ from accounts.models import User
 from agents.services import graph_create
 from autogpt_platform.queues import CeleryQueue
 from autogpt_platform.redis_client import get_redis
-from executions.models import TERMINAL_STATUSES, ExecutionStatus, GraphExecution, Schedule, ScheduleStatus, TriggerKind
+from executions.models import TERMINAL_STATUSES, GraphExecution, Schedule, ScheduleStatus, TriggerKind
 from executions.schedules import schedule_create
 from tests import processes
 from tests.graphs import STORE_VALUE, node
@@ -45,7 +45,6 @@ WAIT_SECONDS = 60
 SETTLE_SECONDS = 3  # after all ran: long enough for beat (1 s loop) to fire any of them again
 AIM_SECONDS = 1.0
 
-S = ExecutionStatus
 TERMINAL = [str(s) for s in TERMINAL_STATUSES]
 
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) \w+ [\w.]+: (.*)$")

@@ -40,7 +40,6 @@ from .services import execution_create_child
 
 logger = logging.getLogger(__name__)
 
-S = ExecutionStatus
 CANCEL_POLL_SECONDS = 0.2
 
 
@@ -74,7 +73,7 @@ class NodeRun:
     id: uuid.UUID
     node: NodeSpec
     sequence: int
-    status: str = S.INCOMPLETE
+    status: str = ExecutionStatus.INCOMPLETE
     input_data: dict[str, Any] = field(default_factory=dict)
     output_data: dict[str, list] = field(default_factory=dict)
     output_count: int = 0
@@ -199,9 +198,9 @@ class Engine:
             self.runs[run.id] = run
             self.sequence = max(self.sequence, row.sequence)
             self._replay_outputs(run)
-            if run.status == S.INCOMPLETE:
+            if run.status == ExecutionStatus.INCOMPLETE:
                 self.waiting[node.node_id].append(run)
-            elif run.status in (S.QUEUED, S.RUNNING):
+            elif run.status in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
                 run.skip_outputs = run.output_count
                 self._start(run)
 
@@ -216,7 +215,7 @@ class Engine:
                             self.static_values[(link.sink_id, link.sink_name)] = part
             if run.node.is_output and pin == "output":
                 self.outputs[run.input_data.get("name", "")].extend(values)
-        if run.status == S.FAILED:
+        if run.status == ExecutionStatus.FAILED:
             self._record_failure(run)
 
     def _handle(self, kind: str, run_id: uuid.UUID, *payload) -> None:
@@ -238,9 +237,9 @@ class Engine:
                 run.error = error
                 run.output_data.setdefault("error", []).append(error)
                 self._route(run, "error", error)
-            run.status = S.FAILED if run.error else S.COMPLETED
+            run.status = ExecutionStatus.FAILED if run.error else ExecutionStatus.COMPLETED
             run.ended_at = timezone.now()
-            if run.status == S.FAILED:
+            if run.status == ExecutionStatus.FAILED:
                 self._record_failure(run)
             self._touch(run)
 
@@ -301,8 +300,8 @@ class Engine:
     def _start(self, run: NodeRun) -> None:
         now = timezone.now()
         run.queued_at = run.queued_at or now
-        self.pending_events.append(events.node_event(self.graph_exec, run, status=S.QUEUED))
-        run.status = S.RUNNING
+        self.pending_events.append(events.node_event(self.graph_exec, run, status=ExecutionStatus.QUEUED))
+        run.status = ExecutionStatus.RUNNING
         run.started_at = now
         self._touch(run)
         self.in_flight.add(run.id)
@@ -371,9 +370,9 @@ class Engine:
             parent=self.graph_exec, graph_id=graph_id, graph_version=graph_version, inputs=inputs
         )
         result = run_graph_execution(child.id, worker=self.graph_exec.worker, parent_cancel=self.cancel_event)
-        if result is None or result.status == S.TERMINATED:
+        if result is None or result.status == ExecutionStatus.TERMINATED:
             raise ExecutionCancelled()
-        if result.status == S.FAILED:
+        if result.status == ExecutionStatus.FAILED:
             detail = (result.error or {}).get("message", "")
             raise RuntimeError(f"The agent's execution {result.id} failed: {detail}")
         for name, values in result.outputs.items():
@@ -382,20 +381,20 @@ class Engine:
 
     # --- the end ----------------------------------------------------------------------------------
     def _finish(self) -> GraphExecution:
-        status = S.FAILED if self.failure else S.COMPLETED
+        status = ExecutionStatus.FAILED if self.failure else ExecutionStatus.COMPLETED
         return self._close(status, error=self.failure)
 
     def _terminate(self) -> GraphExecution:
         now = timezone.now()
         for run in self.runs.values():
-            if run.status in (S.INCOMPLETE, S.QUEUED, S.RUNNING):
-                run.status = S.TERMINATED
+            if run.status in (ExecutionStatus.INCOMPLETE, ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
+                run.status = ExecutionStatus.TERMINATED
                 run.ended_at = now
                 self._touch(run)
         self.in_flight.clear()
         self.to_start.clear()
         self._flush()
-        return self._close(S.TERMINATED, error={"message": "Stopped by request."})
+        return self._close(ExecutionStatus.TERMINATED, error={"message": "Stopped by request."})
 
     def _close(self, status: str, error: dict | None) -> GraphExecution:
         graph_exec = self.graph_exec
@@ -411,7 +410,7 @@ class Engine:
                 "message": run.error,
             }
             for run in self.runs.values()
-            if run.status == S.FAILED
+            if run.status == ExecutionStatus.FAILED
         ]
         with transaction.atomic():  # the final status and its notification commit together
             GraphExecution.objects.filter(id=graph_exec.id).update(
@@ -444,7 +443,7 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
         graph_exec = (
             GraphExecution.objects.select_related("user", "graph_version")  # for the notification at the end
             .select_for_update(of=("self",))
-            .filter(id=graph_exec_id, status__in=[S.QUEUED, S.RUNNING])
+            .filter(id=graph_exec_id, status__in=[ExecutionStatus.QUEUED, ExecutionStatus.RUNNING])
             .first()
         )
         if graph_exec is None:
@@ -455,7 +454,7 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
             logger.warning("Execution %s: taking over from an engine that stopped beating", graph_exec_id)
             control.lock_acquire(graph_exec_id, token, take_over=True)
         graph_exec.attempts += 1  # the row is locked: no other claim can interleave
-        graph_exec.status = S.RUNNING
+        graph_exec.status = ExecutionStatus.RUNNING
         graph_exec.worker = worker
         graph_exec.started_at = graph_exec.started_at or now
         graph_exec.heartbeat_at = now
@@ -488,12 +487,13 @@ def _fail(graph_exec: GraphExecution, message: str, *, node_error: str | None = 
     now = timezone.now()
     with transaction.atomic():
         GraphExecution.objects.filter(id=graph_exec.id).update(
-            status=S.FAILED, error={"message": message}, ended_at=now
+            status=ExecutionStatus.FAILED, error={"message": message}, ended_at=now
         )
         if node_error is not None:
             NodeExecution.objects.filter(
-                graph_execution_id=graph_exec.id, status__in=[S.INCOMPLETE, S.QUEUED, S.RUNNING]
-            ).update(status=S.FAILED, error=node_error, ended_at=now)
+                graph_execution_id=graph_exec.id,
+                status__in=[ExecutionStatus.INCOMPLETE, ExecutionStatus.QUEUED, ExecutionStatus.RUNNING],
+            ).update(status=ExecutionStatus.FAILED, error=node_error, ended_at=now)
         graph_exec.refresh_from_db()
         execution_notify_ended(graph_exec=graph_exec)
     events.publish([events.graph_event(graph_exec)])

@@ -54,9 +54,6 @@ class GraphSpec:
         """Nodes that run when an execution starts: every runnable node without incoming links."""
         return [node for node in self.nodes.values() if node.block.runs and not node.links_in]
 
-    def input_node(self, name: str) -> NodeSpec | None:
-        return next((n for n in self.nodes.values() if n.is_input and n.input_default.get("name") == name), None)
-
 
 @lru_cache(maxsize=512)
 def load_graph_spec(graph_version_id: int) -> GraphSpec:

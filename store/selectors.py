@@ -200,10 +200,6 @@ def creator_get(*, username: str) -> Profile:
     return creator
 
 
-def profile_get(*, user: User) -> Profile | None:
-    return Profile.objects.filter(user=user).first()
-
-
 def submission_list_for_user(*, user: User) -> QuerySet[StoreListingVersion]:
     return (
         StoreListingVersion.objects.filter(listing__owner=user)
