@@ -13,7 +13,7 @@ from notifications.messages import message_for
 from notifications.models import Delivery, Notification, NotificationChannel, NotificationPreference
 from notifications.unsubscribe import unsubscribe_token
 from tests.accounts.test_auth_api import assert_error
-from tests.notifications.conftest import run_data
+from tests.deliveries import run_data
 from tests.notifications.stand_ins import Reply
 
 pytestmark = pytest.mark.django_db

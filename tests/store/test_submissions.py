@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from store.models import StoreListing, StoreListingVersion
 from tests.accounts.test_auth_api import assert_error
 from tests.graphs import import_calculator
-from tests.store.conftest import review, submission_body, submit
+from tests.submissions import review, submission_body, submit
 
 pytestmark = pytest.mark.django_db
 
