@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from agents.services import graph_create
+from autogpt_platform.celery import app
 from autogpt_platform.queues import CeleryQueue
 from autogpt_platform.redis_client import get_redis
 from executions.models import TERMINAL_STATUSES, GraphExecution, Schedule, ScheduleStatus, TriggerKind
@@ -95,8 +96,6 @@ def run():
 
 
 def queue_state(queue: str) -> dict[str, int]:
-    from autogpt_platform.celery import app
-
     with app.connection_for_write() as conn:
         try:
             _, messages, consumers = conn.default_channel.queue_declare(queue=queue, passive=True)
@@ -109,8 +108,6 @@ def purge_bench_queues(broker: str) -> int | None:
     """Messages left in the bench's own virtual host by an earlier, interrupted run name rows of a
     database since dropped: purge them, so that the system worker starts on an empty queue. Never
     in another virtual host (a test run's queues)."""
-    from autogpt_platform.celery import app
-
     if urlsplit(broker).path.lstrip("/") != support.BENCH_VHOST:
         return None
     purged = 0

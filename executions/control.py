@@ -44,7 +44,8 @@ def lock_acquire(graph_exec_id, token: str, *, take_over: bool = False) -> bool:
 
 
 def lock_holder(graph_exec_id) -> str | None:
-    return get_redis().get(LOCK_KEY.format(id=graph_exec_id))
+    holder = get_redis().get(LOCK_KEY.format(id=graph_exec_id))
+    return holder.decode() if isinstance(holder, bytes) else holder
 
 
 def lock_renew(graph_exec_id) -> None:

@@ -117,7 +117,7 @@ def schedule_executions(schedule: Schedule) -> QuerySet[GraphExecution]:
 def schedule_next_runs(schedule: Schedule, count: int = NEXT_RUNS_SHOWN) -> list[dt.datetime]:
     if schedule.status != ScheduleStatus.ACTIVE:
         return []
-    if schedule.is_one_off:
+    if schedule.run_at is not None:  # a one-off
         return (
             [schedule.run_at.astimezone(parse_timezone(schedule.timezone))] if schedule.run_at > timezone.now() else []
         )
@@ -184,7 +184,7 @@ def _sync_periodic_task(schedule: Schedule) -> None:
         if not schedule.is_one_off:
             task.last_run_at = None  # a changed cron counts from now, not from its last run
         task.save()
-    if old_clocked is not None and old_clocked != schedule.periodic_task.clocked:
+    if old_clocked is not None and old_clocked != fields.get("clocked"):
         old_clocked.delete()
 
 
@@ -211,7 +211,7 @@ def schedule_create(
     parse_timezone(tz_name)
     if cron:
         parse_cron(cron)
-    else:
+    elif run_at is not None:
         _check_run_at(run_at)
     version = _validated(user=user, graph_id=graph_id, graph_version=graph_version, inputs=inputs)
     schedule = Schedule.objects.create(

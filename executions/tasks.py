@@ -4,6 +4,8 @@ Services enqueue these tasks, so the tasks import what they call inside their bo
 direction HackSoft's styleguide gives): a module of tasks imports no service at the top.
 """
 
+import uuid
+
 from celery import shared_task
 from django.conf import settings
 
@@ -34,7 +36,7 @@ def run_schedule(schedule_id: str) -> str | None:
     """Fired by beat for a schedule: start its execution."""
     from .schedules import schedule_run
 
-    graph_exec = schedule_run(schedule_id=schedule_id)
+    graph_exec = schedule_run(schedule_id=uuid.UUID(schedule_id))
     return str(graph_exec.id) if graph_exec else None
 
 

@@ -226,8 +226,11 @@ def retry_delay(attempt_number: int, retry_after: float | None) -> float:
 
 
 def _record_failure(delivery: Delivery, attempt: DeliveryAttempt, error: DeliveryError, started: float) -> float | None:
-    retry = error.transient and delivery.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
-    delay = retry_delay(delivery.attempts, error.retry_after) if retry else None
+    delay = (
+        retry_delay(delivery.attempts, error.retry_after)
+        if error.transient and delivery.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
+        else None
+    )
     with transaction.atomic():
         DeliveryAttempt.objects.filter(id=attempt.id).update(
             outcome=AttemptOutcome.TRANSIENT_ERROR if error.transient else AttemptOutcome.PERMANENT_ERROR,
@@ -236,7 +239,7 @@ def _record_failure(delivery: Delivery, attempt: DeliveryAttempt, error: Deliver
             response_body=excerpt(error.body),
             error=error.message,
         )
-        if retry:
+        if delay is not None:
             _update_claimed(
                 delivery,
                 status=DeliveryStatus.PENDING,

@@ -10,6 +10,7 @@ for users who switched them on for some channel. A summary of a period without r
 """
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -81,10 +82,10 @@ def _digest_for_user(user_id, now: datetime) -> int:
             return 0
         oldest = held[0].created_at
         start = max(row.last_digest_at, oldest) if row.last_digest_at else oldest
-        if now < start + DIGEST_PERIODS[row.digest]:
+        if now < start + DIGEST_PERIODS[DigestFrequency(row.digest)]:
             return 0
 
-        groups: dict[tuple[str, object], list[Delivery]] = {}
+        groups: dict[tuple[str, uuid.UUID | None], list[Delivery]] = {}
         for delivery in held:
             if delivery.channel != ChannelKind.EMAIL and delivery.endpoint_id is None:
                 Delivery.objects.filter(id=delivery.id).update(

@@ -136,7 +136,7 @@ class NotificationPreference(models.Model):
         return f"{self.type}/{self.channel}: {'on' if self.enabled else 'off'}"
 
 
-class NotificationSettingsManager(models.Manager):
+class NotificationSettingsManager(models.Manager["NotificationSettings"]):
     def locked_for(self, user) -> "NotificationSettings":
         """The user's settings row, created when missing, locked for the rest of the transaction:
         what serialises a user's digests, summaries and email claims."""

@@ -126,7 +126,7 @@ def store_agent_list(
     if search.strip():
         listings = _search(listings, search.strip())
         if not sort:
-            return listings.order_by("-rank", "-runs", "name")
+            return listings.order_by("-rank", "-runs", "name")  # type: ignore[misc]  # annotated above
     return listings.order_by(*AGENT_SORTS[sort or "recent"])
 
 

@@ -7,6 +7,7 @@ start from this module and change only what differs.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from kombu import Exchange, Queue
@@ -239,7 +240,7 @@ CLAMAV_REQUIRED = env.bool("CLAMAV_REQUIRED", default=True)
 # https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
 # autogpt_platform/uploads.py checks, scans and stores every upload in the "default" storage.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     # Files under MEDIA_ROOT, served at MEDIA_URL (by Django itself only with DEBUG).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

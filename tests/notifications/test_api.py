@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.services import api_key_create
 from notifications import services
 from notifications.dispatch import channel_webhook
 from notifications.messages import message_for
@@ -82,8 +83,6 @@ class TestInbox:
         assert_error(auth_client.get("/api/v1/notifications?unread=perhaps"), 400, field="unread")
 
     def test_anonymous_is_401_and_api_keys_need_the_scope(self, api_client, user):
-        from accounts.services import api_key_create
-
         _, identity_only = api_key_create(user=user, name="id", scopes=["identity"])
         _, reader = api_key_create(user=user, name="reader", scopes=["read_graph"])
 
