@@ -15,6 +15,8 @@ api_v1 = [
     # Notifications: inbox, preferences, channels, unsubscribe.
     path("", include("notifications.api.urls")),
     path("", include("store.api.urls")),
+    # Integrations: providers and the credentials vault.
+    path("", include("integrations.api.urls")),
 ]
 
 urlpatterns = [

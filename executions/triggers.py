@@ -2,8 +2,7 @@
 
 Signature: `X-Signature-256: sha256=<hex>`, the HMAC-SHA256 of the raw request body keyed with the
 trigger's secret (the UTF-8 bytes of the string shown once when the trigger was created), as GitHub
-signs its webhooks. The secret is stored encrypted with Fernet under a key derived from
-TRIGGER_SECRET_KEY (or, when that is empty, SECRET_KEY).
+signs its webhooks. The secret is stored encrypted under ENCRYPTION_KEYS (autogpt_platform.encryption).
 
 Payload to inputs: each top-level key of the JSON object that names one of the graph's inputs
 becomes that input; if the graph has an input named "payload", it receives the whole object (over
@@ -33,7 +32,7 @@ from rest_framework import status
 from accounts.models import User
 from agents.models import GraphVersion
 from agents.selectors import graph_exists, graph_get_for_user, graph_input_schema
-from autogpt_platform.encryption import InvalidToken, decrypt_text, encrypt_text
+from autogpt_platform.encryption import LEGACY_TRIGGER_SECRET, InvalidToken, decrypt_text, encrypt_text
 from autogpt_platform.errors import ApplicationError, ConflictError, FieldError, NotFoundError
 
 from .models import TriggerDelivery, TriggerKind, WebhookTrigger
@@ -59,16 +58,13 @@ class PayloadTooLargeError(ApplicationError):
 
 
 # --- the secret ---------------------------------------------------------------------------------
-SECRET_PURPOSE = "webhook-trigger-secret"
-
-
 def _encrypt_secret(secret: str) -> str:
-    return encrypt_text(secret, purpose=SECRET_PURPOSE, key_material=settings.TRIGGER_SECRET_KEY)
+    return encrypt_text(secret)
 
 
 def trigger_secret(trigger: WebhookTrigger) -> str:
-    """The trigger's secret in plain text (raises InvalidToken when the platform key changed)."""
-    return decrypt_text(trigger.secret_encrypted, purpose=SECRET_PURPOSE, key_material=settings.TRIGGER_SECRET_KEY)
+    """The trigger's secret in plain text (raises InvalidToken when its key left ENCRYPTION_KEYS)."""
+    return decrypt_text(trigger.secret_encrypted, legacy_purpose=LEGACY_TRIGGER_SECRET)
 
 
 def signature_for(secret: str, body: bytes) -> str:
@@ -152,7 +148,9 @@ def _check_signature(trigger: WebhookTrigger, body: bytes, signature: str | None
     try:
         secret = trigger_secret(trigger)
     except InvalidToken:
-        logger.error("Trigger %s: its secret cannot be decrypted (was TRIGGER_SECRET_KEY changed?)", trigger.id)
+        logger.error(
+            "Trigger %s: its secret cannot be decrypted (was its key dropped from ENCRYPTION_KEYS?)", trigger.id
+        )
         raise SignatureError("The signature does not match the body.") from None
     if not hmac.compare_digest(provided.encode(), signature_for(secret, body).encode()):
         raise SignatureError("The signature does not match the body.")

@@ -6,7 +6,7 @@ stored encrypted; they are decrypted here, only for the send.
 
 from django.conf import settings
 
-from autogpt_platform.encryption import InvalidToken, decrypt_text, encrypt_text
+from autogpt_platform.encryption import LEGACY_NOTIFICATION_WEBHOOK, InvalidToken, decrypt_text, encrypt_text
 
 from .messages import Message
 from .models import ChannelKind, NotificationChannel
@@ -16,15 +16,14 @@ from .senders.email import send_email
 from .senders.slack import send_slack
 from .webhooks import webhook_url_problem
 
-WEBHOOK_PURPOSE = "notification-webhook"
-
 
 def webhook_secret_encrypt(text: str) -> str:
-    return encrypt_text(text, purpose=WEBHOOK_PURPOSE, key_material=settings.NOTIFICATION_SECRET_KEY)
+    return encrypt_text(text)
 
 
 def webhook_secret_decrypt(token: str) -> str:
-    return decrypt_text(token, purpose=WEBHOOK_PURPOSE, key_material=settings.NOTIFICATION_SECRET_KEY)
+    """Rows stored before ENCRYPTION_KEYS decrypt under their legacy derived key."""
+    return decrypt_text(token, legacy_purpose=LEGACY_NOTIFICATION_WEBHOOK)
 
 
 def channel_webhook(channel: NotificationChannel) -> tuple[str, str]:
@@ -35,7 +34,7 @@ def channel_webhook(channel: NotificationChannel) -> tuple[str, str]:
         secret = webhook_secret_decrypt(channel.secret_encrypted) if channel.secret_encrypted else ""
     except InvalidToken:
         raise DeliveryError(
-            "The webhook URL cannot be decrypted (was NOTIFICATION_SECRET_KEY changed?); add the channel again.",
+            "The webhook URL cannot be decrypted (was its key dropped from ENCRYPTION_KEYS?); add the channel again.",
             transient=False,
         ) from None
     problem = webhook_url_problem(channel.kind, url)

@@ -219,6 +219,11 @@ def test_secret_key_must_be_provided():
         assert SERVICES[name]["environment"]["SECRET_KEY"].startswith("${SECRET_KEY:?"), name
 
 
+def test_encryption_keys_must_be_provided():
+    for name in SERVICES_FROM_OUR_IMAGE:
+        assert SERVICES[name]["environment"]["ENCRYPTION_KEYS"].startswith("${ENCRYPTION_KEYS:?"), name
+
+
 def test_app_environment_points_at_services_in_the_stack():
     for name in SERVICES_FROM_OUR_IMAGE:
         environment = SERVICES[name]["environment"]

@@ -12,6 +12,7 @@ from typing import Any
 import environ
 from kombu import Exchange, Queue
 
+from autogpt_platform.encryption import parse_encryption_keys
 from autogpt_platform.queues import CeleryQueue, periodic_task_with_expiry
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "executions",
     "store",
     "notifications",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +90,18 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+
+# --- Encryption at rest ----------------------------------------------------------------------
+# autogpt_platform/encryption.py: credentials, trigger secrets and notification webhook URLs are
+# encrypted with MultiFernet. ENCRYPTION_KEYS is a comma-separated list of Fernet keys: the first
+# encrypts, all decrypt. Rotate: put a new key first, run `manage.py rotate_encryption_keys`, then
+# drop the old key. dev.py keeps a generated key under VAR_DIR when unset; prod.py requires it.
+# https://cryptography.io/en/latest/fernet/#cryptography.fernet.MultiFernet
+ENCRYPTION_KEYS = parse_encryption_keys(env.str("ENCRYPTION_KEYS", default=""))
+# Legacy, read only to decrypt rows stored before ENCRYPTION_KEYS: trigger secrets and notification
+# webhook URLs were encrypted under keys derived from these (or SECRET_KEY when empty).
+TRIGGER_SECRET_KEY = env("TRIGGER_SECRET_KEY", default="")
+NOTIFICATION_SECRET_KEY = env("NOTIFICATION_SECRET_KEY", default="")
 
 # --- Database --------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/databases/
@@ -214,6 +228,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CredentialTypeEnum": "integrations.models.CredentialType",
+        "ApiKeyCredentialTypeEnum": "integrations.api.serializers.API_KEY_TYPE",
+        "UserPasswordCredentialTypeEnum": "integrations.api.serializers.USER_PASSWORD_TYPE",
+        "HostScopedCredentialTypeEnum": "integrations.api.serializers.HOST_SCOPED_TYPE",
+        "CreatableCredentialTypeEnum": "integrations.api.serializers.CREATABLE_TYPES",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
@@ -315,9 +336,7 @@ BLOCK_EXECUTE_TIMEOUT = env.float("BLOCK_EXECUTE_TIMEOUT", default=30.0)
 SCHEDULE_MAX_CONSECUTIVE_FAILURES = env.int("SCHEDULE_MAX_CONSECUTIVE_FAILURES", default=3)
 
 # --- Webhook triggers ------------------------------------------------------------------------
-# executions/triggers.py. Secrets are encrypted with a key derived from TRIGGER_SECRET_KEY, or
-# SECRET_KEY when it is empty: changing it makes existing triggers' signatures fail (401).
-TRIGGER_SECRET_KEY = env("TRIGGER_SECRET_KEY", default="")
+# executions/triggers.py. Secrets are encrypted under ENCRYPTION_KEYS (above).
 TRIGGER_MAX_BODY_BYTES = env.int("TRIGGER_MAX_BODY_BYTES", default=1024 * 1024)
 TRIGGER_REPLAY_WINDOW_SECONDS = env.int("TRIGGER_REPLAY_WINDOW_SECONDS", default=24 * 3600)
 TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS = env.float("TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS", default=3600.0)
@@ -343,8 +362,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="AutoGPT Platform <notifi
 # Where links in messages point (the execution, the unsubscribe page).
 PLATFORM_BASE_URL = env("PLATFORM_BASE_URL", default="http://localhost:8006").rstrip("/")
 NOTIFICATION_EXECUTION_PATH = env("NOTIFICATION_EXECUTION_PATH", default="/api/v1/executions/{execution_id}")
-# Webhook URLs are stored encrypted with a key derived from this, or SECRET_KEY when it is empty.
-NOTIFICATION_SECRET_KEY = env("NOTIFICATION_SECRET_KEY", default="")
+# Webhook URLs are stored encrypted under ENCRYPTION_KEYS (above).
 # Webhook hosts accepted (https only), and extra "host" or "host:port" entries for self-hosted
 # endpoints (http allowed). Private addresses also need SAFE_HTTP_ALLOWED_HOSTS.
 NOTIFICATION_SLACK_HOSTS = env.list("NOTIFICATION_SLACK_HOSTS", default=["hooks.slack.com"])
@@ -388,3 +406,12 @@ CELERY_BEAT_SCHEDULE = {
         "notifications.tasks.send_notification_summaries", NOTIFICATION_SUMMARY_INTERVAL_SECONDS
     ),
 }
+
+# --- Integrations: credentials and system credentials ----------------------------------------
+# integrations/: with one of these set, every user can use (never read) a system credential for
+# that provider. Ollama's is always there, pointing at OLLAMA_HOST (trusted: the operator's).
+OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+ANTHROPIC_API_KEY = env("ANTHROPIC_API_KEY", default="")
+GROQ_API_KEY = env("GROQ_API_KEY", default="")
+OPEN_ROUTER_API_KEY = env("OPEN_ROUTER_API_KEY", default="")
+OLLAMA_HOST = env("OLLAMA_HOST", default="http://127.0.0.1:11434").rstrip("/")

@@ -9,4 +9,11 @@ os.environ.setdefault("CLAMAV_REQUIRED", "false")
 # Notification emails are printed by the worker rather than sent, unless EMAIL_URL names a server.
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 
+from autogpt_platform.encryption import key_file_load_or_create  # noqa: E402
+
 from .base import *  # noqa: E402,F401,F403
+from .base import ENCRYPTION_KEYS, VAR_DIR  # noqa: E402
+
+if not ENCRYPTION_KEYS:
+    # Made once and kept under VAR_DIR, so that what `make run` stored stays readable after a restart.
+    ENCRYPTION_KEYS = key_file_load_or_create(VAR_DIR / "encryption_keys")

@@ -1,9 +1,17 @@
 """Production (docker/compose): every service named by the environment, secrets required."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import ENCRYPTION_KEYS, env
 
 SECRET_KEY = env("SECRET_KEY")
+if not ENCRYPTION_KEYS:
+    # Secrets stored under a key nobody kept would be lost: refuse to start rather than make one up.
+    raise ImproperlyConfigured(
+        "ENCRYPTION_KEYS is required: one or more comma-separated Fernet keys (the first encrypts). "
+        'Generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    )
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)

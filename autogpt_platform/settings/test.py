@@ -6,6 +6,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autogp
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 os.environ.setdefault("CLAMAV_REQUIRED", "true")
+# A fixed key, so that workers and servers the tests start read what the tests stored. Not a secret.
+os.environ.setdefault("ENCRYPTION_KEYS", "pqKQmmByVGaSur3Z84iNk0J1SldczPbjBX7i6DQ54qI=")
 # Blocks that only tests use: side-effect counters, a worker killer, oversized outputs.
 os.environ.setdefault("EXTRA_BLOCK_MODULES", "tests.blocks")
 # Short heartbeats, so that a lost engine is noticed within seconds.

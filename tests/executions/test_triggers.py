@@ -3,6 +3,8 @@ starts an execution (signature, size, pause, JSON, replay and input errors, none
 anything). Most tests need only the API and the database (an execution stays QUEUED: in a test
 transaction nothing is sent to the broker); the live ones run the execution on a real worker."""
 
+import base64
+import hashlib
 import http.client
 import json
 import threading
@@ -12,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from cryptography.fernet import InvalidToken
+from cryptography.fernet import Fernet, InvalidToken
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -109,15 +111,34 @@ class TestCreate:
         assert stored.secret_encrypted.startswith("gAAAAA")  # a Fernet token
         assert trigger_secret(stored) == trigger["secret"]
 
-    def test_the_secret_key_can_be_set_apart_from_secret_key(self, auth_client, graph, settings):
-        settings.TRIGGER_SECRET_KEY = "a-key-only-for-triggers"
+    def test_the_secret_is_under_encryption_keys_and_unreadable_once_its_key_is_dropped(
+        self, auth_client, graph, settings
+    ):
         created = create_trigger(auth_client, graph)
         stored = WebhookTrigger.objects.get(id=created["id"])
 
-        assert trigger_secret(stored) == created["secret"]
-        settings.TRIGGER_SECRET_KEY = ""
+        assert (
+            Fernet(settings.ENCRYPTION_KEYS[0]).decrypt(stored.secret_encrypted.encode()).decode() == created["secret"]
+        )
+        settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
         with pytest.raises(InvalidToken):
             trigger_secret(stored)
+
+    def test_a_secret_stored_before_encryption_keys_still_verifies(self, api_client, trigger, settings):
+        # The key triggers had before ENCRYPTION_KEYS: SHA-256("webhook-trigger-secret:" + material).
+        settings.TRIGGER_SECRET_KEY = "a-key-only-for-triggers"
+        legacy_key = base64.urlsafe_b64encode(
+            hashlib.sha256(b"webhook-trigger-secret:a-key-only-for-triggers").digest()
+        )
+        WebhookTrigger.objects.filter(id=trigger["id"]).update(
+            secret_encrypted=Fernet(legacy_key).encrypt(trigger["secret"].encode()).decode()
+        )
+
+        response = deliver(api_client, trigger, {"name": "Ada"})
+
+        assert response.status_code == 202, response.json()
+        settings.TRIGGER_SECRET_KEY = "another-key"
+        assert deliver(api_client, trigger, {"name": "Ada"}).status_code == 401
 
     def test_two_triggers_get_different_secrets(self, auth_client, graph):
         assert create_trigger(auth_client, graph)["secret"] != create_trigger(auth_client, graph)["secret"]
