@@ -26,14 +26,17 @@ run: $(VENV)/.installed-base
 services:
 	bash scripts/ensure_services.sh
 
-test: $(VENV)/.installed-dev services
+test: lint services
 	DJANGO_SETTINGS_MODULE=autogpt_platform.settings.test $(PY) -m pytest
 
 bench: $(VENV)/.installed-dev services
 	DJANGO_SETTINGS_MODULE=autogpt_platform.settings.test $(PY) -m bench
 
+# ruff (with complexity and no-lazy-import rules, see ruff.toml) and mypy over the apps (mypy.ini).
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -16,7 +16,7 @@ API_KEY_HEADER = "HTTP_X_API_KEY"
 def validated_access_token(raw_token: bytes | str) -> AccessToken:
     """An access token, or AuthenticationFailed saying whether it is expired or invalid."""
     try:
-        return AccessToken(raw_token)
+        return AccessToken(raw_token)  # type: ignore[arg-type]  # the stubs omit the raw token form
     except ExpiredTokenError as exc:
         raise exceptions.AuthenticationFailed("Access token has expired.", code="token_expired") from exc
     except TokenError as exc:

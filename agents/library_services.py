@@ -31,10 +31,12 @@ def library_agent_update(
 ) -> LibraryAgent:
     """Rename (a blank name shows the graph's own), favorite or archive a library agent."""
     library_agent = library_agent_get(user=user, library_agent_id=library_agent_id)
-    changes = {"name": name, "is_favorite": is_favorite, "is_archived": is_archived}
-    for field, value in changes.items():
-        if value is not None:
-            setattr(library_agent, field, value.strip() if field == "name" else value)
+    if name is not None:
+        library_agent.name = name.strip()
+    if is_favorite is not None:
+        library_agent.is_favorite = is_favorite
+    if is_archived is not None:
+        library_agent.is_archived = is_archived
     library_agent.save()
     return library_agent_get(user=user, library_agent_id=library_agent_id)
 
@@ -58,6 +60,7 @@ def library_agent_add_from_store(*, user: User, store_listing_version_id: uuid.U
     if store_version is None:
         raise FieldError("store_listing_version_id", "No approved store agent version has this id.")
     listing = store_version.listing
+    existing: LibraryAgent | None
     if listing.owner_id == user.id:
         existing = LibraryAgent.objects.get(graph_id=listing.graph_id)
     else:
@@ -83,7 +86,7 @@ def library_agent_fork(*, user: User, library_agent_id: uuid.UUID) -> LibraryAge
     freely; it no longer follows the store."""
     original = library_agent_get(user=user, library_agent_id=library_agent_id)
     content = graph_version_content(graph_get_for_user(user=user, graph_id=original.graph_id))
-    content["name"] = f"{original.display_name} (fork)"[:200]
+    content["name"] = f"{original.display_name} (fork)"[:200]  # type: ignore[attr-defined]  # annotated
     graph_version = graph_create(user=user, **content)
     LibraryAgent.objects.filter(graph_id=graph_version.graph_id).update(forked_from=original)
     fork = LibraryAgent.objects.get(graph_id=graph_version.graph_id)

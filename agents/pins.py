@@ -15,7 +15,7 @@ argument of a call on `tools_^_{tool}_~_{arg}`, exactly the link's name, or on
 import functools
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 DICT_SEPARATOR = "_#_"
 LIST_SEPARATOR = "_$_"
@@ -109,7 +109,7 @@ def merge_dynamic_inputs(data: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[name] = value
     for name, value in dynamic:
-        base, sep, key = _split(name)
+        base, sep, key = _split(name) or (name, "", "")
         if sep == DICT_SEPARATOR:
             target = merged.get(base)
             merged[base] = {**(target if isinstance(target, dict) else {}), key: value}
@@ -126,17 +126,17 @@ def merge_dynamic_inputs(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @functools.cache
-def _adapter(annotation: Any) -> TypeAdapter:
+def _adapter(annotation: Any) -> TypeAdapter:  # annotations are hashable types
     return TypeAdapter(annotation)
 
 
-def pin_type_error(schema: type, pin: str, value: Any) -> str | None:
+def pin_type_error(schema: type[BaseModel], pin: str, value: Any) -> str | None:
     """What is wrong with value for the pin of a block's Input schema, or None."""
     field = schema.model_fields.get(pin)
     if field is None:
         return None
     try:
-        _adapter(field.annotation).validate_python(value)
+        _adapter(field.annotation).validate_python(value)  # type: ignore[arg-type]  # a type, so hashable
     except ValidationError as exc:
         return "; ".join(error["msg"] for error in exc.errors())
     except TypeError:

@@ -8,6 +8,7 @@ from django.db.models import Max
 
 from accounts.models import User
 from autogpt_platform.errors import FieldError, NotFoundError
+from executions.services import execution_stop_all_for_graph
 
 from .api.serializers import GraphInputSerializer
 from .autogpt_format import graph_from_export
@@ -138,8 +139,6 @@ def graph_activate_version(*, user: User, graph_id: uuid.UUID, version: int) -> 
 @transaction.atomic
 def graph_delete(*, user: User, graph_id: uuid.UUID) -> None:
     """Delete a graph, every version and every execution of it; running ones are stopped first."""
-    from executions.services import execution_stop_all_for_graph
-
     graph = Graph.objects.filter(id=graph_id, user=user).first()
     if graph is None:
         raise NotFoundError("Graph not found.")

@@ -5,7 +5,7 @@ so that a 400 says which node, which pin and what is wrong. All problems are rep
 """
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from autogpt_platform.errors import ApplicationError, FieldError
 from integrations.selectors import credential_check_owned
@@ -52,11 +52,11 @@ class Problems:
             raise error_class(self.found)
 
 
-def is_input_block(block: type[Block]) -> bool:
+def is_input_block(block: type[Block]) -> TypeGuard[type[AgentInputBlock]]:
     return issubclass(block, AgentInputBlock)
 
 
-def is_output_block(block: type[Block]) -> bool:
+def is_output_block(block: type[Block]) -> TypeGuard[type[AgentOutputBlock]]:
     return issubclass(block, AgentOutputBlock)
 
 
@@ -66,7 +66,36 @@ def validate_graph(*, name: str, nodes: list[dict[str, Any]], links: list[dict[s
     problems = Problems()
     if not str(name or "").strip():
         problems.add("name", "A graph needs a name.")
+    blocks = _node_blocks(nodes, problems)
+    linked_pins = _check_links(links, {str(node["id"]) for node in nodes}, blocks, problems)
+    names: dict[str, dict[str, str]] = {"input": {}, "output": {}}
+    for node in nodes:
+        node_id = str(node["id"])
+        block = blocks.get(node_id)
+        if block is None or not block.runs:
+            continue
+        defaults = node.get("input_default") or {}
+        _check_node_inputs(node_id, block, defaults, linked_pins, problems)
+        _check_io_name(node_id, block, defaults, names, problems)
+        if user_id is not None:
+            _check_credentials(node_id, block, defaults, user_id, problems)
+    problems.raise_if_any()
 
+
+def _check_credentials(node_id: str, block: type[Block], defaults: dict, user_id: Any, problems: Problems) -> None:
+    """A `credentials` pin names a credential the user may use (their own, or a configured system one)."""
+    chosen = defaults.get("credentials")
+    if "credentials" not in block.Input.model_fields or not isinstance(chosen, dict):
+        return
+    where = f"nodes.{node_id}.credentials"
+    try:
+        credential_check_owned(user_id=user_id, credential_id=chosen.get("id"), field=where)
+    except FieldError as exc:
+        problems.add(where, exc.details[where][0])
+
+
+def _node_blocks(nodes: list[dict[str, Any]], problems: Problems) -> dict[str, type[Block]]:
+    """Each node's block, by node id; duplicate ids and unknown blocks are problems."""
     blocks: dict[str, type[Block]] = {}
     for node in nodes:
         node_id = str(node["id"])
@@ -79,8 +108,13 @@ def validate_graph(*, name: str, nodes: list[dict[str, Any]], links: list[dict[s
             problems.add(f"{where}.block_id", f"Unknown block id '{node['block_id']}'.")
             continue
         blocks[node_id] = block
+    return blocks
 
-    node_ids = {str(node["id"]) for node in nodes}
+
+def _check_links(
+    links: list[dict[str, Any]], node_ids: set[str], blocks: dict[str, type[Block]], problems: Problems
+) -> set[tuple[str, str]]:
+    """Check every link's ends and pins; returns the (sink node, pin) pairs that links feed."""
     linked_pins: set[tuple[str, str]] = set()
     for index, link in enumerate(links):
         where = f"links.{index}"
@@ -96,7 +130,7 @@ def validate_graph(*, name: str, nodes: list[dict[str, Any]], links: list[dict[s
         ):
             problems.add(
                 f"{where}.source_name",
-                f"Node '{source}' ({blocks[source].name}) has no output pin '{link['source_name']}'.",
+                f"Node '{source}' ({source_block.name}) has no output pin '{link['source_name']}'.",
             )
         if (
             sink_block
@@ -104,52 +138,47 @@ def validate_graph(*, name: str, nodes: list[dict[str, Any]], links: list[dict[s
             and base_pin(link["sink_name"]) not in sink_block.Input.pins()
         ):
             problems.add(
-                f"{where}.sink_name", f"Node '{sink}' ({blocks[sink].name}) has no input pin '{link['sink_name']}'."
+                f"{where}.sink_name", f"Node '{sink}' ({sink_block.name}) has no input pin '{link['sink_name']}'."
             )
         linked_pins.add((sink, base_pin(link["sink_name"])))
+    return linked_pins
 
-    names: dict[str, dict[str, str]] = {"input": {}, "output": {}}
-    for node in nodes:
-        node_id = str(node["id"])
-        block = blocks.get(node_id)
-        if block is None:
+
+def _check_node_inputs(
+    node_id: str, block: type[Block], defaults: dict, linked_pins: set[tuple[str, str]], problems: Problems
+) -> None:
+    """Required pins have a default or a link; defaults have the pin's type and no NUL."""
+    for pin in sorted(block.Input.required_pins()):
+        if pin not in defaults and (node_id, pin) not in linked_pins:
+            problems.add(
+                f"nodes.{node_id}.{pin}",
+                f"Node '{node_id}' ({block.name}): required input '{pin}' has neither a default nor a link.",
+            )
+    for pin, value in defaults.items():
+        if contains_nul(value):
+            problems.add(
+                f"nodes.{node_id}.{pin}", f"Node '{node_id}', pin '{pin}': text may not contain NUL characters."
+            )
             continue
-        defaults = node.get("input_default") or {}
-        if not block.runs:
+        error = pin_type_error(block.Input, pin, value)
+        if error:
+            problems.add(f"nodes.{node_id}.{pin}", f"Node '{node_id}' ({block.name}), pin '{pin}': {error}.")
+
+
+def _check_io_name(
+    node_id: str, block: type[Block], defaults: dict, names: dict[str, dict[str, str]], problems: Problems
+) -> None:
+    """Two Agent Input (or two Agent Output) nodes may not share a name."""
+    for kind, matches in (("input", is_input_block(block)), ("output", is_output_block(block))):
+        io_name = defaults.get("name")
+        if not matches or not io_name:
             continue
-        for pin in sorted(block.Input.required_pins()):
-            if pin not in defaults and (node_id, pin) not in linked_pins:
-                problems.add(
-                    f"nodes.{node_id}.{pin}",
-                    f"Node '{node_id}' ({block.name}): required input '{pin}' has neither a default nor a link.",
-                )
-        chosen = defaults.get("credentials")
-        if user_id is not None and "credentials" in block.Input.model_fields and isinstance(chosen, dict):
-            where = f"nodes.{node_id}.credentials"
-            try:
-                credential_check_owned(user_id=user_id, credential_id=chosen.get("id"), field=where)
-            except FieldError as exc:
-                problems.add(where, exc.details[where][0])
-        for pin, value in defaults.items():
-            if contains_nul(value):
-                problems.add(
-                    f"nodes.{node_id}.{pin}", f"Node '{node_id}', pin '{pin}': text may not contain NUL characters."
-                )
-                continue
-            error = pin_type_error(block.Input, pin, value)
-            if error:
-                problems.add(f"nodes.{node_id}.{pin}", f"Node '{node_id}' ({block.name}), pin '{pin}': {error}.")
-        for kind, matches in (("input", is_input_block(block)), ("output", is_output_block(block))):
-            io_name = defaults.get("name")
-            if not matches or not io_name:
-                continue
-            if io_name in names[kind]:
-                problems.add(
-                    f"nodes.{node_id}.name",
-                    f"Two {kind} nodes are named '{io_name}': '{names[kind][io_name]}' and '{node_id}'.",
-                )
-            names[kind][io_name] = node_id
-    problems.raise_if_any()
+        if io_name in names[kind]:
+            problems.add(
+                f"nodes.{node_id}.name",
+                f"Two {kind} nodes are named '{io_name}': '{names[kind][io_name]}' and '{node_id}'.",
+            )
+        names[kind][io_name] = node_id
 
 
 def validate_execution_inputs(graph_version, inputs: Any) -> None:

@@ -18,8 +18,8 @@ from rest_framework import status
 class ApplicationError(Exception):
     """A domain error raised by services; translated to HTTP in one place."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "invalid"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "invalid"
 
     def __init__(
         self,

@@ -48,12 +48,12 @@ def _body_for_api_exception(exc: exceptions.APIException) -> dict[str, Any]:
     if isinstance(exc, exceptions.ValidationError):
         details = _flatten(exc.detail)
         return error_body("validation_error", _validation_message(details), details)
-    detail = exc.detail
+    detail: Any = exc.detail
     code = exc.default_code
     if isinstance(detail, dict):  # simplejwt's dict details: {"detail": ..., "code": ...}
         code = str(detail.get("code", code))
         detail = detail.get("detail", exc.default_detail)
-    elif hasattr(detail, "code") and detail.code:
+    elif getattr(detail, "code", None):
         code = detail.code
     return error_body(str(code), str(detail))
 
@@ -80,6 +80,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             error_body("server_error", "Internal server error."),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
+    # drf_exception_handler answers only APIExceptions (and Http404/PermissionDenied, turned into them above).
+    assert isinstance(exc, exceptions.APIException)
     response.data = _body_for_api_exception(exc)
     return response
 

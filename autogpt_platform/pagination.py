@@ -10,5 +10,5 @@ class PageNumberPagination(pagination.PageNumberPagination):
 def paginated(request, view, queryset, serializer_class, context: dict | None = None) -> Response:
     """One page of queryset as {count, next, previous, results}."""
     paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
+    page: list | None = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)

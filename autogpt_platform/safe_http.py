@@ -44,6 +44,7 @@ from email.message import Message
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 DEFAULT_TIMEOUT = 10.0
@@ -238,8 +239,6 @@ def _parse(url: Any) -> _Target:
 
 
 def _setting(name: str, default: Any) -> Any:
-    from django.conf import settings
-
     if not settings.configured:
         return default
     return getattr(settings, name, default)
@@ -287,10 +286,11 @@ def _checked_addresses(target: _Target) -> list[tuple[int, tuple]]:
         raise ResolutionError(f"{_show(target.url)}: the host '{target.host}' has no IP address.")
     if not _is_allowed(target):
         for _family, sockaddr in addresses:
-            ip = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+            ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
             reason = address_refusal(ip)
             if reason is not None:
-                shown = f"::ffff:{ip.ipv4_mapped}" if getattr(ip, "ipv4_mapped", None) else ip
+                mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+                shown = f"::ffff:{mapped}" if mapped else str(ip)
                 raise BlockedAddressError(
                     f"{_show(target.url)} resolves to {shown}, {reason}; requests to it are refused."
                 )
@@ -330,23 +330,23 @@ def _open_socket(addresses: list[tuple[int, tuple]], timeout: float, deadline: f
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, target: _Target, addresses, timeout: float, deadline: float, ssl_context=None):
         super().__init__(target.host, target.port, timeout=timeout)
-        self._addresses, self._deadline = addresses, deadline
+        self._addresses, self._deadline, self._timeout = addresses, deadline, timeout
 
     def connect(self) -> None:
-        self.sock = _open_socket(self._addresses, self.timeout, self._deadline)
+        self.sock = _open_socket(self._addresses, self._timeout, self._deadline)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: _Target, addresses, timeout: float, deadline: float, ssl_context=None):
         context = ssl_context or ssl.create_default_context()
         super().__init__(target.host, target.port, timeout=timeout, context=context)
-        self._addresses, self._deadline = addresses, deadline
+        self._addresses, self._deadline, self._timeout, self._ssl_context = addresses, deadline, timeout, context
 
     def connect(self) -> None:
-        sock = _open_socket(self._addresses, self.timeout, self._deadline)
+        sock = _open_socket(self._addresses, self._timeout, self._deadline)
         try:
             # SNI and the certificate check use the URL's host name, not the address.
-            self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+            self.sock = self._ssl_context.wrap_socket(sock, server_hostname=self.host)
         except BaseException:
             sock.close()
             raise
@@ -375,7 +375,8 @@ def _read_body(
     length = response.getheader("content-length", "")
     if length.strip().isdigit() and int(length) > max_bytes:
         raise ResponseTooLargeError(too_large)
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:

@@ -122,7 +122,7 @@ class _WholeSendSocket(socket.socket):
     """clamd 1.0.2 frames INSTREAM chunks with send(), which may send only part of a chunk and so
     break the framing; sendall() sends all of it or raises."""
 
-    def send(self, data: bytes, flags: int = 0) -> int:
+    def send(self, data, flags: int = 0) -> int:
         self.sendall(data, flags)
         return len(data)
 
@@ -195,7 +195,7 @@ def upload_store(*, file: UploadedFile, field: str, folder: str, kind: UploadKin
     # A plain File wrapper, so that storage sees the detected content type and never the client's
     # (S3Storage would store the client's Content-Type and serve the file with it).
     content = File(file, name=file.name)
-    content.content_type = file_type.content_type
+    content.content_type = file_type.content_type  # type: ignore[attr-defined]  # read by S3Storage
     name = default_storage.save(f"{folder}/{uuid.uuid4().hex}{file_type.extension}", content)
     return StoredUpload(
         name=name,

@@ -39,7 +39,6 @@ LATENCY_RUNS = 200
 LATENCY_POLL_SECONDS = 0.002
 WAIT_TIMEOUT = 120
 
-S = ExecutionStatus
 TERMINAL = [str(s) for s in TERMINAL_STATUSES]
 EXEC_TABLE = GraphExecution._meta.db_table
 
@@ -162,8 +161,8 @@ class Bench:
             exec_id = self.submit(graph)
             self.wait_terminal([exec_id])
             graph_exec = GraphExecution.objects.get(id=exec_id)
-            nodes_done = graph_exec.node_executions.filter(status=S.COMPLETED).count()
-            if graph_exec.status != S.COMPLETED or nodes_done != CHAIN_LENGTH:
+            nodes_done = graph_exec.node_executions.filter(status=ExecutionStatus.COMPLETED).count()
+            if graph_exec.status != ExecutionStatus.COMPLETED or nodes_done != CHAIN_LENGTH:
                 raise RuntimeError(f"chain run {exec_id}: {graph_exec.status}, {nodes_done} nodes completed")
             wall = (graph_exec.ended_at - graph_exec.started_at).total_seconds()
             walls.append(wall)
@@ -314,7 +313,7 @@ class Bench:
             "(no HTTP); from the commit that publishes them until the last ended_at",
             "executions_per_second": round(WORKER_ONLY_EXECUTIONS / (last_end - t0), 1),
             "run_ms_p50": round(support.median([(r[2] - r[1]).total_seconds() * 1000 for r in rows]), 2),
-            "all_completed": all(r[0] == S.COMPLETED for r in rows),
+            "all_completed": all(r[0] == ExecutionStatus.COMPLETED for r in rows),
         }
 
     def run_noops(self, count: int) -> list[tuple]:
@@ -350,7 +349,7 @@ class Bench:
             status = self.poll_status(exec_id)
             t_done = time.perf_counter()
             wall_done = time.time()
-            if status != S.COMPLETED:
+            if status != ExecutionStatus.COMPLETED:
                 raise RuntimeError(f"latency run {exec_id} ended {status}")
             latencies.append((t_done - t0) * 1000)
             submits.append((t_submit - t0) * 1000)

@@ -30,9 +30,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from agents.services import graph_create
+from autogpt_platform.celery import app
 from autogpt_platform.queues import CeleryQueue
 from autogpt_platform.redis_client import get_redis
-from executions.models import TERMINAL_STATUSES, ExecutionStatus, GraphExecution, Schedule, ScheduleStatus, TriggerKind
+from executions.models import TERMINAL_STATUSES, GraphExecution, Schedule, ScheduleStatus, TriggerKind
 from executions.schedules import schedule_create
 from tests import processes
 from tests.graphs import STORE_VALUE, node
@@ -45,7 +46,6 @@ WAIT_SECONDS = 60
 SETTLE_SECONDS = 3  # after all ran: long enough for beat (1 s loop) to fire any of them again
 AIM_SECONDS = 1.0
 
-S = ExecutionStatus
 TERMINAL = [str(s) for s in TERMINAL_STATUSES]
 
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) \w+ [\w.]+: (.*)$")
@@ -96,8 +96,6 @@ def run():
 
 
 def queue_state(queue: str) -> dict[str, int]:
-    from autogpt_platform.celery import app
-
     with app.connection_for_write() as conn:
         try:
             _, messages, consumers = conn.default_channel.queue_declare(queue=queue, passive=True)
@@ -110,8 +108,6 @@ def purge_bench_queues(broker: str) -> int | None:
     """Messages left in the bench's own virtual host by an earlier, interrupted run name rows of a
     database since dropped: purge them, so that the system worker starts on an empty queue. Never
     in another virtual host (a test run's queues)."""
-    from autogpt_platform.celery import app
-
     if urlsplit(broker).path.lstrip("/") != support.BENCH_VHOST:
         return None
     purged = 0

@@ -42,7 +42,6 @@ RUN_TIMEOUT = 30
 WARM_UP_RUNS = 5
 ORIGIN = "http://localhost"
 
-S = ExecutionStatus
 TERMINAL = [str(s) for s in TERMINAL_STATUSES]
 EXEC_TABLE = GraphExecution._meta.db_table
 
@@ -119,7 +118,7 @@ class Tracker:
         self.per_socket[index].add(key)
         self.arrivals[key].append(t)
         if method == "graph_execution_event" and data.get("status") in TERMINAL:
-            if data["status"] != S.COMPLETED:
+            if data["status"] != ExecutionStatus.COMPLETED:
                 self.errors.append(f"execution {exec_id} ended {data['status']}")
             self.completed[exec_id].append((t, wall))
             if len(self.completed[exec_id]) == self.sockets:
@@ -375,7 +374,7 @@ class Bench:
                 # Anchor: the database polled, the socket's time noted too.
                 t0, _, exec_id, _ = await self.submit()
                 status, t_poll = await loop.run_in_executor(self.pool, self.poll_completed, exec_id)
-                if status != S.COMPLETED:
+                if status != ExecutionStatus.COMPLETED:
                     raise RuntimeError(f"anchor run {exec_id} ended {status}")
                 await self.wait_all(tracker, exec_id)
                 polled_runs.append((t0, t_poll, tracker.completed[exec_id][0][0]))

@@ -36,15 +36,16 @@ def query_kinds(queries: list[dict]) -> dict[str, int]:
 
 def main() -> int:
     django.setup()
-    from rest_framework.test import APIClient
-    from rest_framework_simplejwt.tokens import AccessToken
+    # A script run on its own: models can be imported only once Django is set up.
+    from rest_framework.test import APIClient  # noqa: PLC0415
+    from rest_framework_simplejwt.tokens import AccessToken  # noqa: PLC0415
 
-    from accounts.models import User
-    from executions.engine import run_graph_execution
-    from executions.models import GraphExecution
-    from tests.graphs import STORE_VALUE, link, node
+    from accounts.models import User  # noqa: PLC0415
+    from executions.engine import run_graph_execution  # noqa: PLC0415
+    from executions.models import GraphExecution  # noqa: PLC0415
+    from tests.graphs import STORE_VALUE, link, node  # noqa: PLC0415
 
-    from . import support
+    from . import support  # noqa: PLC0415
 
     support.use_bench_database(support.BENCH_DATABASE + "_profile")
     user = User.objects.create_user(email="profile@example.com", password="bench-password-123")

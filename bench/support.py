@@ -21,8 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
+from django.db import connection, connections
 
+from autogpt_platform.celery import app
 from autogpt_platform.queues import CeleryQueue
 from autogpt_platform.redis_client import get_redis
 from tests import processes
@@ -114,8 +115,6 @@ def use_bench_vhost(vhost: str = BENCH_VHOST) -> str:
     (same broker, another database) would otherwise take the bench's messages. This process and the
     children it starts (through the environment) use it. Where rabbitmqctl is not at hand the default
     virtual host is kept, and run() refuses to start while another consumer is on the queue."""
-    from autogpt_platform.celery import app
-
     url = settings.CELERY_BROKER_URL
     parts = urlsplit(url)
     if parts.scheme not in ("amqp", "pyamqp") or parts.hostname not in ("127.0.0.1", "localhost"):
@@ -141,8 +140,6 @@ def use_bench_vhost(vhost: str = BENCH_VHOST) -> str:
 
 def executor_queue_state() -> dict[str, int]:
     """Messages waiting on agent_executions and how many consumers it has (none if it does not exist)."""
-    from autogpt_platform.celery import app
-
     with app.connection_for_write() as conn:
         try:
             _, messages, consumers = conn.default_channel.queue_declare(
@@ -329,8 +326,6 @@ def process_group_cpu_seconds(pgid: int) -> float | None:
 def postgres_commit_ms(samples: int = 30) -> float:
     """Median milliseconds of one small write transaction (an UPDATE in autocommit) in the bench
     database: what every commit on a path costs on this machine's disk (WAL flush)."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_commit_probe (id int PRIMARY KEY, n int)")
         cursor.execute("INSERT INTO bench_commit_probe VALUES (1, 0) ON CONFLICT DO NOTHING")

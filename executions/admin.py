@@ -6,8 +6,7 @@ from .models import GraphExecution, NodeExecution
 class NodeExecutionInline(admin.TabularInline):
     model = NodeExecution
     extra = 0
-    fields = ["sequence", "node_id", "block_id", "status", "error", "started_at", "ended_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("sequence", "node_id", "block_id", "status", "error", "started_at", "ended_at")
     can_delete = False
 
 

@@ -6,4 +6,5 @@ class ExecutionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import schedules  # noqa: F401  (connects the cleanup of beat rows)
+        # Models are loaded only now; importing schedules connects the cleanup of beat rows.
+        from . import schedules  # noqa: F401, PLC0415

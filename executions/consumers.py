@@ -19,6 +19,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from accounts.authentication import validated_access_token
 from accounts.models import User
 from agents.selectors import graph_exists
+from autogpt_platform import realtime
 
 from . import events, selectors
 from .models import TERMINAL_STATUSES
@@ -74,12 +75,12 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=code, reason=reason)
             return
         self.user = user
-        await self.channel_layer.group_add(events.user_group(user.id), self.channel_name)
+        await self.channel_layer.group_add(realtime.user_group(user.id), self.channel_name)
 
     async def disconnect(self, code):
         if self.user is None:
             return
-        for group in {*self.groups_joined.values(), events.user_group(self.user.id)}:
+        for group in {*self.groups_joined.values(), realtime.user_group(self.user.id)}:
             await self.channel_layer.group_discard(group, self.channel_name)
 
     # --- client -> server -----------------------------------------------------------------------

@@ -31,37 +31,20 @@ from pydantic import ValidationError
 from agents.blocks import BlockContext, ToolSink
 from agents.blocks.base import ExecutionCancelled
 from agents.pins import is_tool_pin, merge_dynamic_inputs, source_value
-from autogpt_platform.redis_client import get_redis
 
-from . import events
+from . import control, events
 from .graph_spec import GraphSpec, NodeSpec, load_graph_spec
 from .models import ExecutionStatus, GraphExecution, NodeExecution
 from .notify import execution_notify_ended
+from .services import execution_create_child
 
 logger = logging.getLogger(__name__)
 
-S = ExecutionStatus
-CANCEL_KEY = "exec:cancel:{id}"
-LOCK_KEY = "exec:lock:{id}"
 CANCEL_POLL_SECONDS = 0.2
-LOCK_TTL_SECONDS = 30
 
 
 class OutputTooLarge(Exception):
     pass
-
-
-def request_cancel(graph_exec_id) -> None:
-    get_redis().set(CANCEL_KEY.format(id=graph_exec_id), 1, ex=86400)
-
-
-def is_cancel_requested(graph_exec_id) -> bool:
-    return bool(get_redis().exists(CANCEL_KEY.format(id=graph_exec_id)))
-
-
-def is_locked(graph_exec_id) -> bool:
-    """Whether an engine is running this execution right now."""
-    return bool(get_redis().exists(LOCK_KEY.format(id=graph_exec_id)))
 
 
 def format_validation_error(exc: ValidationError) -> str:
@@ -100,7 +83,7 @@ class NodeRun:
     id: uuid.UUID
     node: NodeSpec
     sequence: int
-    status: str = S.INCOMPLETE
+    status: str = ExecutionStatus.INCOMPLETE
     input_data: dict[str, Any] = field(default_factory=dict)
     output_data: dict[str, list] = field(default_factory=dict)
     output_count: int = 0
@@ -185,7 +168,7 @@ class Engine:
         now = time.monotonic()
         if now - self.last_cancel_check >= CANCEL_POLL_SECONDS:
             self.last_cancel_check = now
-            if is_cancel_requested(self.graph_exec.id):
+            if control.is_cancel_requested(self.graph_exec.id):
                 self.cancel_event.set()
                 return True
         return False
@@ -226,9 +209,9 @@ class Engine:
             self.runs[run.id] = run
             self.sequence = max(self.sequence, row.sequence)
             self._replay_outputs(run)
-            if run.status == S.INCOMPLETE:
+            if run.status == ExecutionStatus.INCOMPLETE:
                 self.waiting[node.node_id].append(run)
-            elif run.status in (S.QUEUED, S.RUNNING):
+            elif run.status in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
                 run.skip_outputs = run.output_count
                 self._start(run)
 
@@ -243,7 +226,7 @@ class Engine:
                             self.static_values[(link.sink_id, link.sink_name)] = part
             if run.node.is_output and pin == "output":
                 self.outputs[run.input_data.get("name", "")].extend(values)
-        if run.status == S.FAILED:
+        if run.status == ExecutionStatus.FAILED:
             self._record_failure(run)
 
     def _handle(self, kind: str, run_id: uuid.UUID, *payload) -> None:
@@ -266,9 +249,9 @@ class Engine:
                 run.error = error
                 run.output_data.setdefault("error", []).append(error)
                 self._route(run, "error", error)
-            run.status = S.FAILED if run.error else S.COMPLETED
+            run.status = ExecutionStatus.FAILED if run.error else ExecutionStatus.COMPLETED
             run.ended_at = timezone.now()
-            if run.status == S.FAILED:
+            if run.status == ExecutionStatus.FAILED:
                 self._record_failure(run)
             self._touch(run)
 
@@ -332,8 +315,8 @@ class Engine:
     def _start(self, run: NodeRun) -> None:
         now = timezone.now()
         run.queued_at = run.queued_at or now
-        self.pending_events.append(events.node_event(self.graph_exec, run, status=S.QUEUED))
-        run.status = S.RUNNING
+        self.pending_events.append(events.node_event(self.graph_exec, run, status=ExecutionStatus.QUEUED))
+        run.status = ExecutionStatus.RUNNING
         run.started_at = now
         self._touch(run)
         self.in_flight.add(run.id)
@@ -364,7 +347,7 @@ class Engine:
             return
         self.last_heartbeat = time.monotonic()
         GraphExecution.objects.filter(id=self.graph_exec.id).update(heartbeat_at=timezone.now())
-        get_redis().expire(LOCK_KEY.format(id=self.graph_exec.id), LOCK_TTL_SECONDS)
+        control.lock_renew(self.graph_exec.id)
 
     # --- running one node, in a pool thread -------------------------------------------------------
     def _run_node(self, run: NodeRun) -> None:
@@ -409,15 +392,13 @@ class Engine:
         self.events.put(("finished", run.id, error, {"llm_usage": context.llm_usage} if context.llm_usage else {}))
 
     def _run_child_graph(self, graph_id: str, graph_version: int, inputs: dict[str, Any]):
-        from .services import execution_create_child
-
         child = execution_create_child(
             parent=self.graph_exec, graph_id=graph_id, graph_version=graph_version, inputs=inputs
         )
         result = run_graph_execution(child.id, worker=self.graph_exec.worker, parent_cancel=self.cancel_event)
-        if result is None or result.status == S.TERMINATED:
+        if result is None or result.status == ExecutionStatus.TERMINATED:
             raise ExecutionCancelled()
-        if result.status == S.FAILED:
+        if result.status == ExecutionStatus.FAILED:
             detail = (result.error or {}).get("message", "")
             raise RuntimeError(f"The agent's execution {result.id} failed: {detail}")
         for name, values in result.outputs.items():
@@ -426,20 +407,20 @@ class Engine:
 
     # --- the end ----------------------------------------------------------------------------------
     def _finish(self) -> GraphExecution:
-        status = S.FAILED if self.failure else S.COMPLETED
+        status = ExecutionStatus.FAILED if self.failure else ExecutionStatus.COMPLETED
         return self._close(status, error=self.failure)
 
     def _terminate(self) -> GraphExecution:
         now = timezone.now()
         for run in self.runs.values():
-            if run.status in (S.INCOMPLETE, S.QUEUED, S.RUNNING):
-                run.status = S.TERMINATED
+            if run.status in (ExecutionStatus.INCOMPLETE, ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
+                run.status = ExecutionStatus.TERMINATED
                 run.ended_at = now
                 self._touch(run)
         self.in_flight.clear()
         self.to_start.clear()
         self._flush()
-        return self._close(S.TERMINATED, error={"message": "Stopped by request."})
+        return self._close(ExecutionStatus.TERMINATED, error={"message": "Stopped by request."})
 
     def _close(self, status: str, error: dict | None) -> GraphExecution:
         graph_exec = self.graph_exec
@@ -455,7 +436,7 @@ class Engine:
                 "message": run.error,
             }
             for run in self.runs.values()
-            if run.status == S.FAILED
+            if run.status == ExecutionStatus.FAILED
         ]
         with transaction.atomic():  # the final status and its notification commit together
             GraphExecution.objects.filter(id=graph_exec.id).update(
@@ -482,26 +463,24 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
     A redelivered message finds the lock of the engine that died with its worker; once that
     engine's heartbeat is stale, the lock is taken over and the execution resumes.
     """
-    redis = get_redis()
-    lock_key = LOCK_KEY.format(id=graph_exec_id)
-    token = f"{worker or 'engine'}:{uuid.uuid4()}"
+    token = control.lock_token(worker)
     now = timezone.now()
     with transaction.atomic():
         graph_exec = (
             GraphExecution.objects.select_related("user", "graph_version")  # for the notification at the end
             .select_for_update(of=("self",))
-            .filter(id=graph_exec_id, status__in=[S.QUEUED, S.RUNNING])
+            .filter(id=graph_exec_id, status__in=[ExecutionStatus.QUEUED, ExecutionStatus.RUNNING])
             .first()
         )
         if graph_exec is None:
             return None
-        if not redis.set(lock_key, token, nx=True, ex=LOCK_TTL_SECONDS):
+        if not control.lock_acquire(graph_exec_id, token):
             if not _engine_is_dead(graph_exec.heartbeat_at):
-                raise EngineBusy(f"Execution {graph_exec_id} is being run by {redis.get(lock_key)}")
+                raise EngineBusy(f"Execution {graph_exec_id} is being run by {control.lock_holder(graph_exec_id)}")
             logger.warning("Execution %s: taking over from an engine that stopped beating", graph_exec_id)
-            redis.set(lock_key, token, ex=LOCK_TTL_SECONDS)
+            control.lock_acquire(graph_exec_id, token, take_over=True)
         graph_exec.attempts += 1  # the row is locked: no other claim can interleave
-        graph_exec.status = S.RUNNING
+        graph_exec.status = ExecutionStatus.RUNNING
         graph_exec.worker = worker
         graph_exec.started_at = graph_exec.started_at or now
         graph_exec.heartbeat_at = now
@@ -516,8 +495,7 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
         logger.exception("The engine failed running execution %s", graph_exec.id)
         return _fail(graph_exec, f"The engine failed: {exc}")
     finally:
-        if redis.get(lock_key) == token:
-            redis.delete(lock_key)
+        control.lock_release(graph_exec_id, token)
 
 
 def _give_up(graph_exec: GraphExecution) -> GraphExecution:
@@ -535,12 +513,13 @@ def _fail(graph_exec: GraphExecution, message: str, *, node_error: str | None = 
     now = timezone.now()
     with transaction.atomic():
         GraphExecution.objects.filter(id=graph_exec.id).update(
-            status=S.FAILED, error={"message": message}, ended_at=now
+            status=ExecutionStatus.FAILED, error={"message": message}, ended_at=now
         )
         if node_error is not None:
             NodeExecution.objects.filter(
-                graph_execution_id=graph_exec.id, status__in=[S.INCOMPLETE, S.QUEUED, S.RUNNING]
-            ).update(status=S.FAILED, error=node_error, ended_at=now)
+                graph_execution_id=graph_exec.id,
+                status__in=[ExecutionStatus.INCOMPLETE, ExecutionStatus.QUEUED, ExecutionStatus.RUNNING],
+            ).update(status=ExecutionStatus.FAILED, error=node_error, ended_at=now)
         graph_exec.refresh_from_db()
         execution_notify_ended(graph_exec=graph_exec)
     events.publish([events.graph_event(graph_exec)])

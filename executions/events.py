@@ -4,19 +4,15 @@ Each event goes to the execution's group and the graph's group. Events of one ex
 sequence number (`seq`, from Redis INCR), so a subscriber can drop what it has already seen: the
 current-state snapshot a late subscriber receives, or an event arriving through both groups.
 
-Publishing must not slow the engine down, and the channel layer is asynchronous: one publisher
-thread per process runs its own event loop and sends the events in the order they were handed over.
+They are sent through the process's publisher (autogpt_platform.realtime), in the order they were
+handed over, without slowing the engine down.
 """
 
-import asyncio
 import copy
 import logging
-import os
-import threading
 from typing import Any
 
-from channels.layers import get_channel_layer
-
+from autogpt_platform import realtime
 from autogpt_platform.redis_client import get_redis
 
 logger = logging.getLogger(__name__)
@@ -31,10 +27,6 @@ def execution_group(graph_exec_id) -> str:
 
 def graph_group(graph_id) -> str:
     return f"graph.{graph_id}"
-
-
-def user_group(user_id) -> str:
-    return f"user.{user_id}"
 
 
 def _iso(value) -> str | None:
@@ -108,65 +100,6 @@ def publish(events: list[dict[str, Any]], *, wait: bool = False) -> None:
     # One channel-layer message per execution and group for the whole batch, not one per event.
     for exec_id, batch in batches.items():
         message = {"type": "execution.events", "events": batch}
-        _publisher().send([execution_group(exec_id), graph_group(batch[0]["graph_id"])], message)
+        realtime.publish([execution_group(exec_id), graph_group(batch[0]["graph_id"])], message)
     if wait:
-        _publisher().flush()
-
-
-def publish_to_user(user_id, message: dict[str, Any]) -> None:
-    """Send a channel-layer message to the user's group (their open WebSockets), in order with
-    the execution events of this process. Call only after what it describes is committed."""
-    _publisher().send([user_group(user_id)], message)
-
-
-class _Publisher:
-    """A daemon thread with one event loop, sending channel-layer messages in order."""
-
-    def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="event-publisher", daemon=True)
-        self.thread.start()
-        self.ready.wait(5)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.queue: asyncio.Queue = asyncio.Queue()
-        self.loop.call_soon(self.ready.set)
-        self.loop.run_until_complete(self._drain())
-
-    async def _drain(self) -> None:
-        layer = get_channel_layer()
-        while True:
-            groups, message = await self.queue.get()
-            if isinstance(message, threading.Event):  # a flush() marker: all before it is sent
-                message.set()
-                continue
-            for group in groups:
-                try:
-                    await layer.group_send(group, message)
-                except Exception:
-                    logger.warning("Could not publish to %s", group, exc_info=True)
-
-    def send(self, groups: list[str], message: dict[str, Any]) -> None:
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, (groups, message))
-
-    def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything handed over so far has been sent (tests, shutdown)."""
-        sent = threading.Event()
-        self.send([], sent)
-        return sent.wait(timeout)
-
-
-_publishers: dict[int, _Publisher] = {}
-_lock = threading.Lock()
-
-
-def _publisher() -> _Publisher:
-    """The publisher of this process (a forked worker child starts its own)."""
-    pid = os.getpid()
-    if pid not in _publishers:
-        with _lock:
-            if pid not in _publishers:
-                _publishers[pid] = _Publisher()
-    return _publishers[pid]
+        realtime.flush()

@@ -59,9 +59,6 @@ class GraphSpec:
             if node.block.runs and all(link.sink_name in node.block.optional_linked_pins for link in node.links_in)
         ]
 
-    def input_node(self, name: str) -> NodeSpec | None:
-        return next((n for n in self.nodes.values() if n.is_input and n.input_default.get("name") == name), None)
-
 
 @lru_cache(maxsize=512)
 def load_graph_spec(graph_version_id: int) -> GraphSpec:

@@ -11,6 +11,9 @@ import logging
 
 from django.db import transaction
 
+from notifications.models import NotificationType
+from notifications.services import notification_create
+
 from .models import ExecutionStatus, GraphExecution
 
 logger = logging.getLogger(__name__)
@@ -27,9 +30,6 @@ def execution_notify_ended(*, graph_exec: GraphExecution, failed_nodes: list[dic
 
 
 def _notify(graph_exec: GraphExecution, failed_nodes: list[dict]) -> None:
-    from notifications.models import NotificationType
-    from notifications.services import notification_create
-
     name, version = graph_exec.graph_version.name, graph_exec.graph_version.version
     started, ended = graph_exec.started_at, graph_exec.ended_at
     data = {

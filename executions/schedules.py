@@ -33,8 +33,11 @@ from agents.selectors import graph_get_for_user
 from agents.validation import validate_execution_inputs
 from autogpt_platform.errors import ApplicationError, FieldError, NotFoundError
 from autogpt_platform.queues import CeleryQueue
+from notifications.models import NotificationType
+from notifications.services import notification_create
 
 from .models import GraphExecution, Schedule, ScheduleStatus, TriggerKind
+from .services import execution_create
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +117,7 @@ def schedule_executions(schedule: Schedule) -> QuerySet[GraphExecution]:
 def schedule_next_runs(schedule: Schedule, count: int = NEXT_RUNS_SHOWN) -> list[dt.datetime]:
     if schedule.status != ScheduleStatus.ACTIVE:
         return []
-    if schedule.is_one_off:
+    if schedule.run_at is not None:  # a one-off
         return (
             [schedule.run_at.astimezone(parse_timezone(schedule.timezone))] if schedule.run_at > timezone.now() else []
         )
@@ -181,7 +184,7 @@ def _sync_periodic_task(schedule: Schedule) -> None:
         if not schedule.is_one_off:
             task.last_run_at = None  # a changed cron counts from now, not from its last run
         task.save()
-    if old_clocked is not None and old_clocked != schedule.periodic_task.clocked:
+    if old_clocked is not None and old_clocked != fields.get("clocked"):
         old_clocked.delete()
 
 
@@ -208,7 +211,7 @@ def schedule_create(
     parse_timezone(tz_name)
     if cron:
         parse_cron(cron)
-    else:
+    elif run_at is not None:
         _check_run_at(run_at)
     version = _validated(user=user, graph_id=graph_id, graph_version=graph_version, inputs=inputs)
     schedule = Schedule.objects.create(
@@ -288,8 +291,6 @@ def _delete_periodic_task(sender, instance: Schedule, **kwargs) -> None:
 def schedule_run(*, schedule_id: uuid.UUID) -> GraphExecution | None:
     """Fired by beat: start the schedule's execution. A one-off is done afterwards; a schedule
     whose runs keep failing to start is disabled."""
-    from .services import execution_create
-
     with transaction.atomic():
         schedule = (
             Schedule.objects.select_for_update(of=("self",))
@@ -331,9 +332,6 @@ def schedule_run(*, schedule_id: uuid.UUID) -> GraphExecution | None:
 
 def _notify_disabled(schedule: Schedule, reason: str) -> None:
     """Tell the owner, in the transaction that disables the schedule; never fails the run."""
-    from notifications.models import NotificationType
-    from notifications.services import notification_create
-
     try:
         with transaction.atomic():
             notification_create(

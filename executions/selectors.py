@@ -1,11 +1,11 @@
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import User
 from autogpt_platform.errors import NotFoundError
 
-from .models import GraphExecution
+from .models import ExecutionStatus, GraphExecution
 
 
 def execution_list(*, user: User, graph_id: uuid.UUID | None = None) -> QuerySet[GraphExecution]:
@@ -34,10 +34,6 @@ def execution_exists(*, user: User, graph_exec_id: uuid.UUID) -> bool:
 def execution_counts(*, user: User, since, until) -> dict:
     """The user's top-level executions that ended in [since, until): counts by status, and per
     agent (most runs first). For notification summaries."""
-    from django.db.models import Count, Max, Q
-
-    from .models import ExecutionStatus
-
     ended = GraphExecution.objects.filter(user=user, parent__isnull=True, ended_at__gte=since, ended_at__lt=until)
     by_status = {row["status"]: row["count"] for row in ended.order_by().values("status").annotate(count=Count("id"))}
     agents = (

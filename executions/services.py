@@ -16,17 +16,15 @@ from agents.selectors import graph_get_for_user
 from agents.validation import validate_execution_inputs
 from autogpt_platform.errors import ConflictError, NotFoundError
 
-from . import engine, events
+from . import control, events
 from .models import TERMINAL_STATUSES, ExecutionStatus, GraphExecution, TriggerKind
 from .notify import execution_notify_ended
+from .tasks import execute_graph
 
 logger = logging.getLogger(__name__)
-S = ExecutionStatus
 
 
 def _enqueue(graph_exec_id: uuid.UUID) -> None:
-    from .tasks import execute_graph
-
     transaction.on_commit(lambda: execute_graph.delay(str(graph_exec_id)))
 
 
@@ -107,10 +105,10 @@ def _stop_tree(graph_exec_id: uuid.UUID) -> None:
     (queued, or its worker gone) is terminated at once."""
     now = timezone.now()
     for exec_id in _descendant_ids(graph_exec_id):
-        engine.request_cancel(exec_id)
+        control.request_cancel(exec_id)
         stoppable = GraphExecution.objects.filter(id=exec_id).exclude(status__in=TERMINAL_STATUSES)
-        if not engine.is_locked(exec_id) and stoppable.update(
-            status=S.TERMINATED, ended_at=now, error={"message": "Stopped by request."}
+        if not control.is_locked(exec_id) and stoppable.update(
+            status=ExecutionStatus.TERMINATED, ended_at=now, error={"message": "Stopped by request."}
         ):
             _publish_state_after_commit([exec_id])
 
@@ -153,20 +151,20 @@ def execution_reap_stuck() -> dict[str, int]:
     failed (their parent's engine re-runs its Agent Executor node when it resumes)."""
     stale_before = timezone.now() - timedelta(seconds=settings.EXECUTION_STALE_SECONDS)
     requeued = failed = 0
-    candidates = GraphExecution.objects.filter(status=S.RUNNING, heartbeat_at__lt=stale_before)
+    candidates = GraphExecution.objects.filter(status=ExecutionStatus.RUNNING, heartbeat_at__lt=stale_before)
     for graph_exec in candidates:
-        if engine.is_locked(graph_exec.id):
+        if control.is_locked(graph_exec.id):
             continue
         with transaction.atomic():
             claimed = (
                 GraphExecution.objects.select_for_update(skip_locked=True)
-                .filter(id=graph_exec.id, status=S.RUNNING, heartbeat_at__lt=stale_before)
+                .filter(id=graph_exec.id, status=ExecutionStatus.RUNNING, heartbeat_at__lt=stale_before)
                 .first()
             )
             if claimed is None:
                 continue
             if claimed.parent_id is None and claimed.attempts < settings.EXECUTION_MAX_ATTEMPTS:
-                claimed.status = S.QUEUED
+                claimed.status = ExecutionStatus.QUEUED
                 claimed.save(update_fields=["status"])
                 _publish_state_after_commit([claimed.id])
                 _enqueue(claimed.id)
@@ -178,7 +176,11 @@ def execution_reap_stuck() -> dict[str, int]:
                     if claimed.parent_id
                     else f"Its worker was lost {claimed.attempts} times."
                 )
-                claimed.status, claimed.ended_at, claimed.error = S.FAILED, timezone.now(), {"message": reason}
+                claimed.status, claimed.ended_at, claimed.error = (
+                    ExecutionStatus.FAILED,
+                    timezone.now(),
+                    {"message": reason},
+                )
                 claimed.save(update_fields=["status", "ended_at", "error"])
                 execution_notify_ended(graph_exec=claimed)
                 _publish_state_after_commit([claimed.id])

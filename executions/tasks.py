@@ -1,12 +1,15 @@
-"""Celery tasks: thin, they take ids and call the engine or a service."""
+"""Celery tasks: thin, they take ids and call the engine or a service.
+
+Services enqueue these tasks, so the tasks import what they call inside their bodies (the
+direction HackSoft's styleguide gives): a module of tasks imports no service at the top.
+"""
+
+import uuid
 
 from celery import shared_task
 from django.conf import settings
 
 from autogpt_platform.queues import CeleryQueue
-
-from . import schedules, services, triggers
-from .engine import EngineBusy, run_graph_execution
 
 
 @shared_task(
@@ -20,6 +23,8 @@ from .engine import EngineBusy, run_graph_execution
 def execute_graph(self, graph_exec_id: str) -> None:
     """Run (or resume) one graph execution. Redelivered if the worker is lost mid-run; while the
     lost engine's lock is still fresh, it tries again a heartbeat later."""
+    from .engine import EngineBusy, run_graph_execution
+
     try:
         run_graph_execution(graph_exec_id, worker=self.request.hostname or "")
     except EngineBusy as busy:
@@ -29,16 +34,22 @@ def execute_graph(self, graph_exec_id: str) -> None:
 @shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)
 def run_schedule(schedule_id: str) -> str | None:
     """Fired by beat for a schedule: start its execution."""
-    graph_exec = schedules.schedule_run(schedule_id=schedule_id)
+    from .schedules import schedule_run
+
+    graph_exec = schedule_run(schedule_id=uuid.UUID(schedule_id))
     return str(graph_exec.id) if graph_exec else None
 
 
 @shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)
 def purge_expired_trigger_deliveries() -> int:
     """Forget webhook deliveries older than the replay window."""
+    from . import triggers
+
     return triggers.trigger_delivery_purge_expired()
 
 
 @shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)
 def reap_stuck_executions() -> dict[str, int]:
+    from . import services
+
     return services.execution_reap_stuck()

@@ -10,8 +10,17 @@ class CredentialAdmin(admin.ModelAdmin):
     list_display = ["id", "user", "provider", "type", "title", "created_at"]
     list_filter = ["provider", "type"]
     search_fields = ["id", "user__email", "title"]
-    fields = ["id", "user", "provider", "type", "title", "username", "host", "created_at", "updated_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "id",
+        "user",
+        "provider",
+        "type",
+        "title",
+        "username",
+        "host",
+        "created_at",
+        "updated_at",
+    )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

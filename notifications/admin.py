@@ -25,8 +25,7 @@ class DeliveryInline(admin.TabularInline):
     model = Delivery
     fk_name = "notification"
     extra = 0
-    fields = ["channel", "endpoint", "status", "attempts", "last_error", "sent_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("channel", "endpoint", "status", "attempts", "last_error", "sent_at")
     can_delete = False
     show_change_link = True
 
@@ -37,8 +36,15 @@ class DeliveryInline(admin.TabularInline):
 class DeliveryAttemptInline(admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
-    fields = ["number", "started_at", "duration_ms", "outcome", "response_status", "response_body", "error"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "number",
+        "started_at",
+        "duration_ms",
+        "outcome",
+        "response_status",
+        "response_body",
+        "error",
+    )
     can_delete = False
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -67,8 +73,7 @@ class NotificationChannelAdmin(admin.ModelAdmin):
     list_display = ["id", "user", "kind", "name", "url_masked", "created_at"]
     list_filter = ["kind"]
     search_fields = ["user__email", "name"]
-    fields = ["user", "kind", "name", "url_masked", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "kind", "name", "url_masked", "created_at")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -20,8 +20,10 @@ from datetime import timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from .dispatch import message_send
 from .messages import message_for
 from .models import (
     DIGEST_TYPES,
@@ -31,16 +33,16 @@ from .models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
+    NotificationSettings,
     NotificationType,
 )
+from .selectors import preference_enabled
 from .senders import DeliveryError, SendResult, excerpt
-from .senders.dingtalk import send_dingtalk
-from .senders.email import send_email
-from .senders.slack import send_slack
+from .tasks import deliver_notification
+from .unsubscribe import unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
-S = DeliveryStatus
 # A message that arrives this early for its retry time is run anyway.
 EARLY_TOLERANCE_SECONDS = 0.05
 DAILY_CAP_WINDOW = timedelta(hours=24)
@@ -48,7 +50,6 @@ DAILY_CAP_WINDOW = timedelta(hours=24)
 
 def delivery_enqueue(deliveries: list[Delivery]) -> None:
     """One task per delivery, sent after commit."""
-    from .tasks import deliver_notification
 
     def send() -> None:
         for delivery in deliveries:
@@ -92,8 +93,6 @@ def _seconds_until(moment) -> float:
 
 def _claim(delivery_id: str) -> tuple[Delivery, DeliveryAttempt] | float | None:
     """Take the delivery for one attempt; or the seconds to wait before trying again; or None."""
-    from .services import notification_settings_for_update
-
     now = timezone.now()
     with transaction.atomic():
         delivery = (
@@ -105,13 +104,13 @@ def _claim(delivery_id: str) -> tuple[Delivery, DeliveryAttempt] | float | None:
         if delivery is None:
             logger.info("Delivery %s no longer exists", delivery_id)
             return None
-        if delivery.status in FINAL_DELIVERY_STATUSES or delivery.status == S.HELD:
+        if delivery.status in FINAL_DELIVERY_STATUSES or delivery.status == DeliveryStatus.HELD:
             return None
-        if delivery.status == S.PENDING and delivery.next_attempt_at:
+        if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at:
             wait = (delivery.next_attempt_at - now).total_seconds()
             if wait > EARLY_TOLERANCE_SECONDS:
                 return wait
-        if delivery.status == S.SENDING:
+        if delivery.status == DeliveryStatus.SENDING:
             if delivery.claimed_until and delivery.claimed_until > now:
                 return _seconds_until(delivery.claimed_until) + 0.1  # another worker holds it
             logger.warning("Delivery %s: its worker was lost mid-send; sending it again", delivery.id)
@@ -121,17 +120,19 @@ def _claim(delivery_id: str) -> tuple[Delivery, DeliveryAttempt] | float | None:
             delivery.last_error = "The worker was lost mid-send."
 
         if delivery.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-            _finish(delivery, S.FAILED, f"Gave up after {delivery.attempts} attempts: {delivery.last_error}")
+            _finish(
+                delivery, DeliveryStatus.FAILED, f"Gave up after {delivery.attempts} attempts: {delivery.last_error}"
+            )
             return None
         reason = _reason_to_skip(delivery)
         if reason is None and delivery.channel == ChannelKind.EMAIL:
-            notification_settings_for_update(user=delivery.user)  # one claim per user at a time
+            NotificationSettings.objects.locked_for(user=delivery.user)  # one claim per user at a time
             reason = _over_daily_cap(delivery, now)
         if reason is not None:
-            _finish(delivery, S.SKIPPED, reason)
+            _finish(delivery, DeliveryStatus.SKIPPED, reason)
             return None
 
-        delivery.status = S.SENDING
+        delivery.status = DeliveryStatus.SENDING
         delivery.attempts += 1
         delivery.claimed_at = delivery.claimed_at or now
         delivery.claimed_until = now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
@@ -142,8 +143,6 @@ def _claim(delivery_id: str) -> tuple[Delivery, DeliveryAttempt] | float | None:
 
 
 def _reason_to_skip(delivery: Delivery) -> str | None:
-    from .selectors import preference_enabled
-
     if not delivery.user.is_active:
         return "The user is deactivated."
     if delivery.channel in (ChannelKind.SLACK, ChannelKind.DINGTALK) and delivery.endpoint is None:
@@ -164,7 +163,7 @@ def _over_daily_cap(delivery: Delivery, now) -> str | None:
         Delivery.objects.filter(
             user=delivery.user,
             channel=ChannelKind.EMAIL,
-            status__in=[S.SENDING, S.SENT],
+            status__in=[DeliveryStatus.SENDING, DeliveryStatus.SENT],
             claimed_at__gte=now - DAILY_CAP_WINDOW,
         )
         .exclude(id=delivery.id)
@@ -185,24 +184,15 @@ def _finish(delivery: Delivery, status: str, reason: str) -> None:
 
 # --- sending -----------------------------------------------------------------------------------------
 def _send(delivery: Delivery) -> SendResult:
-    from .services import channel_webhook, unsubscribe_url
-
     notification = delivery.notification
-    message = message_for(notification)
-    timeout = settings.NOTIFICATION_SEND_TIMEOUT
-    key = delivery.idempotency_key
-    if delivery.channel == ChannelKind.EMAIL:
-        return send_email(
-            to=delivery.user.email,
-            message=message,
-            idempotency_key=key,
-            unsubscribe_url=unsubscribe_url(user_id=delivery.user_id, type=notification.type),
-            timeout=timeout,
-        )
-    url, secret = channel_webhook(delivery.endpoint)
-    if delivery.channel == ChannelKind.SLACK:
-        return send_slack(url=url, message=message, idempotency_key=key, timeout=timeout)
-    return send_dingtalk(url=url, secret=secret, message=message, idempotency_key=key, timeout=timeout)
+    return message_send(
+        channel=delivery.channel,
+        message=message_for(notification),
+        idempotency_key=delivery.idempotency_key,
+        email_to=delivery.user.email,
+        unsubscribe_url=unsubscribe_url(user_id=delivery.user_id, type=notification.type),
+        endpoint=delivery.endpoint,
+    )
 
 
 # --- recording ---------------------------------------------------------------------------------------
@@ -212,9 +202,9 @@ def _duration_ms(started: float) -> int:
 
 def _update_claimed(delivery: Delivery, **fields) -> None:
     """Write the outcome only while the claim is still ours."""
-    updated = Delivery.objects.filter(id=delivery.id, status=S.SENDING, claim_token=delivery.claim_token).update(
-        **fields
-    )
+    updated = Delivery.objects.filter(
+        id=delivery.id, status=DeliveryStatus.SENDING, claim_token=delivery.claim_token
+    ).update(**fields)
     if not updated:
         logger.warning("Delivery %s: the claim was taken over before the outcome was recorded", delivery.id)
 
@@ -227,7 +217,7 @@ def _record_success(delivery: Delivery, attempt: DeliveryAttempt, result: SendRe
             response_status=result.status,
             response_body=excerpt(result.body),
         )
-        _update_claimed(delivery, status=S.SENT, sent_at=timezone.now(), last_error="", claimed_until=None)
+        _update_claimed(delivery, status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error="", claimed_until=None)
 
 
 def retry_delay(attempt_number: int, retry_after: float | None) -> float:
@@ -236,8 +226,11 @@ def retry_delay(attempt_number: int, retry_after: float | None) -> float:
 
 
 def _record_failure(delivery: Delivery, attempt: DeliveryAttempt, error: DeliveryError, started: float) -> float | None:
-    retry = error.transient and delivery.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
-    delay = retry_delay(delivery.attempts, error.retry_after) if retry else None
+    delay = (
+        retry_delay(delivery.attempts, error.retry_after)
+        if error.transient and delivery.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
+        else None
+    )
     with transaction.atomic():
         DeliveryAttempt.objects.filter(id=attempt.id).update(
             outcome=AttemptOutcome.TRANSIENT_ERROR if error.transient else AttemptOutcome.PERMANENT_ERROR,
@@ -246,10 +239,10 @@ def _record_failure(delivery: Delivery, attempt: DeliveryAttempt, error: Deliver
             response_body=excerpt(error.body),
             error=error.message,
         )
-        if retry:
+        if delay is not None:
             _update_claimed(
                 delivery,
-                status=S.PENDING,
+                status=DeliveryStatus.PENDING,
                 last_error=error.message,
                 next_attempt_at=timezone.now() + timedelta(seconds=delay),
                 claimed_until=None,
@@ -258,7 +251,9 @@ def _record_failure(delivery: Delivery, attempt: DeliveryAttempt, error: Deliver
             reason = error.message
             if error.transient:
                 reason = f"Gave up after {delivery.attempts} attempts: {error.message}"
-            _update_claimed(delivery, status=S.FAILED, last_error=reason, next_attempt_at=None, claimed_until=None)
+            _update_claimed(
+                delivery, status=DeliveryStatus.FAILED, last_error=reason, next_attempt_at=None, claimed_until=None
+            )
     logger.info("Delivery %s attempt %d failed (%s): %s", delivery.id, delivery.attempts, delay, error.message)
     return delay
 
@@ -268,15 +263,11 @@ def delivery_requeue_stalled() -> int:
     """Send again deliveries whose message was lost (the broker was away at commit, or a worker
     was killed by the hard time limit): due long ago but still PENDING, or SENDING with a long
     expired claim. Duplicates are harmless: the claim lets one through."""
-    from django.db.models import Q
-
-    from .tasks import deliver_notification
-
     overdue = timezone.now() - timedelta(seconds=settings.NOTIFICATION_SWEEP_INTERVAL_SECONDS * 5)
     stalled = Delivery.objects.filter(
-        Q(status=S.PENDING, next_attempt_at__isnull=True, created_at__lt=overdue)
-        | Q(status=S.PENDING, next_attempt_at__lt=overdue)
-        | Q(status=S.SENDING, claimed_until__lt=overdue)
+        Q(status=DeliveryStatus.PENDING, next_attempt_at__isnull=True, created_at__lt=overdue)
+        | Q(status=DeliveryStatus.PENDING, next_attempt_at__lt=overdue)
+        | Q(status=DeliveryStatus.SENDING, claimed_until__lt=overdue)
     ).values_list("id", flat=True)[:1000]
     count = 0
     for delivery_id in stalled:

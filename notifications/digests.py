@@ -10,6 +10,7 @@ for users who switched them on for some channel. A summary of a period without r
 """
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -27,8 +28,10 @@ from .models import (
     DigestFrequency,
     Notification,
     NotificationPreference,
+    NotificationSettings,
     NotificationType,
 )
+from .services import notification_create
 
 logger = logging.getLogger(__name__)
 
@@ -66,11 +69,9 @@ def _run_entry(notification: Notification) -> dict:
 
 
 def _digest_for_user(user_id, now: datetime) -> int:
-    from .services import notification_settings_for_update
-
     with transaction.atomic():
         user = User.objects.get(id=user_id)
-        row = notification_settings_for_update(user=user)
+        row = NotificationSettings.objects.locked_for(user=user)
         held = list(
             Delivery.objects.select_for_update(of=("self",), skip_locked=True)
             .filter(user=user, status=DeliveryStatus.HELD)
@@ -81,10 +82,10 @@ def _digest_for_user(user_id, now: datetime) -> int:
             return 0
         oldest = held[0].created_at
         start = max(row.last_digest_at, oldest) if row.last_digest_at else oldest
-        if now < start + DIGEST_PERIODS[row.digest]:
+        if now < start + DIGEST_PERIODS[DigestFrequency(row.digest)]:
             return 0
 
-        groups: dict[tuple[str, object], list[Delivery]] = {}
+        groups: dict[tuple[str, uuid.UUID | None], list[Delivery]] = {}
         for delivery in held:
             if delivery.channel != ChannelKind.EMAIL and delivery.endpoint_id is None:
                 Delivery.objects.filter(id=delivery.id).update(
@@ -120,8 +121,6 @@ def _digest_for_user(user_id, now: datetime) -> int:
 
 def summary_send_due(*, now: datetime | None = None) -> int:
     """Send the daily and weekly summaries that are due; returns how many were created."""
-    from .services import notification_create, notification_settings_for_update
-
     now = now or timezone.now()
     # Beat runs this every NOTIFICATION_SUMMARY_INTERVAL_SECONDS: half a tick early still counts.
     slack = timedelta(seconds=settings.NOTIFICATION_SUMMARY_INTERVAL_SECONDS / 2)
@@ -135,7 +134,7 @@ def summary_send_due(*, now: datetime | None = None) -> int:
         for user_id in user_ids:
             with transaction.atomic():
                 user = User.objects.get(id=user_id)
-                row = notification_settings_for_update(user=user)
+                row = NotificationSettings.objects.locked_for(user=user)
                 last = getattr(row, last_field)
                 if last is not None and now - last < period - slack:
                     continue

@@ -226,7 +226,7 @@ _BUILDERS = {
 
 
 def message_for(notification: Notification) -> Message:
-    return _BUILDERS[notification.type](notification.data or {})
+    return _BUILDERS[NotificationType(notification.type)](notification.data or {})
 
 
 def channel_test_message() -> Message:

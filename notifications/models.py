@@ -136,6 +136,14 @@ class NotificationPreference(models.Model):
         return f"{self.type}/{self.channel}: {'on' if self.enabled else 'off'}"
 
 
+class NotificationSettingsManager(models.Manager["NotificationSettings"]):
+    def locked_for(self, user) -> "NotificationSettings":
+        """The user's settings row, created when missing, locked for the rest of the transaction:
+        what serialises a user's digests, summaries and email claims."""
+        self.get_or_create(user=user)
+        return self.select_for_update().get(user=user)
+
+
 class NotificationSettings(models.Model):
     """Per-user settings beyond the switches, and the bookkeeping of periodic messages."""
 
@@ -146,6 +154,8 @@ class NotificationSettings(models.Model):
     last_digest_at = models.DateTimeField(null=True, blank=True)
     last_daily_summary_at = models.DateTimeField(null=True, blank=True)
     last_weekly_summary_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationSettingsManager()
 
     class Meta:
         verbose_name_plural = "notification settings"

@@ -7,20 +7,18 @@ import logging
 import uuid
 from typing import Any
 
-from django.conf import settings
-from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import status
 
 from accounts.models import User
-from autogpt_platform.encryption import LEGACY_NOTIFICATION_WEBHOOK, InvalidToken, decrypt_text, encrypt_text
+from autogpt_platform import realtime
 from autogpt_platform.errors import ApplicationError, FieldError
-from executions import events
 
 from . import selectors
 from .delivery import delivery_enqueue
+from .dispatch import message_send, webhook_secret_encrypt
 from .messages import channel_test_message, notification_payload
 from .models import (
     DIGEST_TYPES,
@@ -33,17 +31,13 @@ from .models import (
     NotificationChannel,
     NotificationPreference,
     NotificationSettings,
-    NotificationType,
     notification_types,
 )
 from .senders import DeliveryError, SendResult
-from .senders.dingtalk import send_dingtalk
-from .senders.slack import send_slack
+from .unsubscribe import unsubscribe_check
 from .webhooks import mask_webhook_url, webhook_url_problem
 
 logger = logging.getLogger(__name__)
-
-UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
 
 # --- creating notifications ----------------------------------------------------------------------
@@ -82,7 +76,7 @@ def notification_create(*, user: User, type: str, data: dict[str, Any], dedupe_k
         if notification.in_app:
             payload = notification_payload(notification)
             transaction.on_commit(
-                lambda: events.publish_to_user(user.id, {"type": "notification.event", "notification": payload})
+                lambda: realtime.publish_to_user(user.id, {"type": "notification.event", "notification": payload})
             )
     return notification
 
@@ -117,12 +111,6 @@ def notification_mark_all_read(*, user: User) -> int:
 
 
 # --- preferences -------------------------------------------------------------------------------------
-def notification_settings_for_update(*, user: User) -> NotificationSettings:
-    """The user's settings row, created when missing, locked for the rest of the transaction."""
-    NotificationSettings.objects.get_or_create(user=user)
-    return NotificationSettings.objects.select_for_update().get(user=user)
-
-
 @transaction.atomic
 def preferences_update(
     *, user: User, switches: dict[str, dict[str, bool]] | None = None, digest: str | None = None
@@ -140,7 +128,7 @@ def preferences_update(
     if digest is not None:
         if digest not in DigestFrequency.values:
             raise FieldError("digest", f"One of {', '.join(DigestFrequency.values)}.")
-        row = notification_settings_for_update(user=user)
+        row = NotificationSettings.objects.locked_for(user=user)
         row.digest = digest
         row.save(update_fields=["digest"])
 
@@ -161,9 +149,9 @@ def channel_create(*, user: User, kind: str, name: str, webhook_url: str, secret
         user=user,
         kind=kind,
         name=name or ChannelKind(kind).label,
-        webhook_url_encrypted=_encrypt(webhook_url),
+        webhook_url_encrypted=webhook_secret_encrypt(webhook_url),
         url_masked=mask_webhook_url(webhook_url),
-        secret_encrypted=_encrypt(secret) if secret else "",
+        secret_encrypted=webhook_secret_encrypt(secret) if secret else "",
     )
 
 
@@ -181,13 +169,9 @@ def channel_send_test(*, user: User, channel_id: uuid.UUID) -> SendResult:
     """Send a test message to the channel now and report what it answered."""
     channel = selectors.channel_get(user=user, channel_id=channel_id)
     try:
-        url, secret = channel_webhook(channel)
-        message = channel_test_message()
-        key = uuid.uuid4().hex
-        timeout = settings.NOTIFICATION_SEND_TIMEOUT
-        if channel.kind == ChannelKind.SLACK:
-            return send_slack(url=url, message=message, idempotency_key=key, timeout=timeout)
-        return send_dingtalk(url=url, secret=secret, message=message, idempotency_key=key, timeout=timeout)
+        return message_send(
+            channel=channel.kind, message=channel_test_message(), idempotency_key=uuid.uuid4().hex, endpoint=channel
+        )
     except DeliveryError as exc:
         raise ChannelTestFailed(
             f"The {channel.get_kind_display()} webhook did not accept the test message: {exc.message}",
@@ -195,65 +179,7 @@ def channel_send_test(*, user: User, channel_id: uuid.UUID) -> SendResult:
         ) from None
 
 
-def channel_webhook(channel: NotificationChannel) -> tuple[str, str]:
-    """The channel's URL and secret in plain text. Raises DeliveryError (permanent) when they can
-    no longer be decrypted or the URL is no longer allowed by the settings."""
-    try:
-        url = _decrypt(channel.webhook_url_encrypted)
-        secret = _decrypt(channel.secret_encrypted) if channel.secret_encrypted else ""
-    except InvalidToken:
-        raise DeliveryError(
-            "The webhook URL cannot be decrypted (was its key dropped from ENCRYPTION_KEYS?); add the channel again.",
-            transient=False,
-        ) from None
-    problem = webhook_url_problem(channel.kind, url)
-    if problem:
-        raise DeliveryError(f"The webhook URL is no longer allowed: {problem}", transient=False)
-    return url, secret
-
-
-def _encrypt(text: str) -> str:
-    return encrypt_text(text)
-
-
-def _decrypt(token: str) -> str:
-    return decrypt_text(token, legacy_purpose=LEGACY_NOTIFICATION_WEBHOOK)
-
-
 # --- unsubscribing -----------------------------------------------------------------------------------
-class InvalidUnsubscribeLink(ApplicationError):
-    code = "invalid_token"
-
-
-def unsubscribe_token(*, user_id: Any, type: str) -> str:
-    """A signed token naming the user and the notification type; it does not expire."""
-    return signing.dumps({"u": str(user_id), "t": type}, salt=UNSUBSCRIBE_SALT, compress=True)
-
-
-def unsubscribe_url(*, user_id: Any, type: str) -> str:
-    return (
-        f"{settings.PLATFORM_BASE_URL}/api/v1/notifications/unsubscribe/{unsubscribe_token(user_id=user_id, type=type)}"
-    )
-
-
-def _types_of(type_: str) -> list[str]:
-    """The preference types an unsubscribe link covers: a digest stands for the agent-run types."""
-    return [str(t) for t in DIGEST_TYPES] if type_ == NotificationType.AGENT_RUN_DIGEST else [type_]
-
-
-def unsubscribe_check(*, token: str) -> tuple[User, list[str]]:
-    """The user and the types an unsubscribe token names; InvalidUnsubscribeLink when it is not one."""
-    try:
-        payload = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-        user = User.objects.filter(id=payload["u"], is_active=True).first()
-        types = _types_of(payload["t"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise InvalidUnsubscribeLink("This unsubscribe link is not valid.") from None
-    if user is None or not set(types) <= set(notification_types):
-        raise InvalidUnsubscribeLink("This unsubscribe link is not valid.")
-    return user, types
-
-
 @transaction.atomic
 def email_unsubscribe(*, token: str, everything: bool = False) -> tuple[User, list[str]]:
     """Turn email off for the token's notification type (or for every type) without a login.

@@ -1,11 +1,11 @@
-"""Celery tasks: thin, they take ids and call notifications.delivery or notifications.digests."""
+"""Celery tasks: thin, they take ids and call notifications.delivery or notifications.digests.
+
+Those modules enqueue these tasks, so the tasks import them inside their bodies."""
 
 from celery import shared_task
 from django.conf import settings
 
 from autogpt_platform.queues import CeleryQueue
-
-from . import delivery, digests
 
 
 @shared_task(
@@ -20,6 +20,8 @@ from . import delivery, digests
 )
 def deliver_notification(self, delivery_id: str) -> None:
     """Send one delivery; run again when it is to be retried or another worker still holds it."""
+    from . import delivery
+
     retry_in = delivery.delivery_send(delivery_id=delivery_id)
     if retry_in is not None:
         raise self.retry(countdown=retry_in)
@@ -27,14 +29,20 @@ def deliver_notification(self, delivery_id: str) -> None:
 
 @shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)
 def requeue_stalled_deliveries() -> int:
+    from . import delivery
+
     return delivery.delivery_requeue_stalled()
 
 
 @shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)
 def send_notification_digests() -> int:
+    from . import digests
+
     return digests.digest_send_due()
 
 
 @shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)
 def send_notification_summaries() -> int:
+    from . import digests
+
     return digests.summary_send_due()

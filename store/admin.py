@@ -145,8 +145,7 @@ class StoreListingVersionAdmin(admin.ModelAdmin):
 class StoreListingVersionInline(admin.TabularInline):
     model = StoreListingVersion
     extra = 0
-    fields = ["version", "name", "status", "submitted_at", "reviewed_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("version", "name", "status", "submitted_at", "reviewed_at")
     show_change_link = True
     can_delete = False
 

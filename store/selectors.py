@@ -126,7 +126,7 @@ def store_agent_list(
     if search.strip():
         listings = _search(listings, search.strip())
         if not sort:
-            return listings.order_by("-rank", "-runs", "name")
+            return listings.order_by("-rank", "-runs", "name")  # type: ignore[misc]  # annotated above
     return listings.order_by(*AGENT_SORTS[sort or "recent"])
 
 
@@ -198,10 +198,6 @@ def creator_get(*, username: str) -> Profile:
     if creator is None:
         raise NotFoundError("Creator not found.")
     return creator
-
-
-def profile_get(*, user: User) -> Profile | None:
-    return Profile.objects.filter(user=user).first()
 
 
 def submission_list_for_user(*, user: User) -> QuerySet[StoreListingVersion]:

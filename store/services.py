@@ -107,7 +107,9 @@ def _check_not_submitted(*, listing: StoreListing, graph_version, exclude: uuid.
     live = listing.versions.filter(
         graph_version=graph_version, status__in=[SubmissionStatus.PENDING, SubmissionStatus.APPROVED]
     )
-    if live.exclude(id=exclude).exists():
+    if exclude is not None:
+        live = live.exclude(id=exclude)
+    if live.exists():
         raise FieldError("graph_version", "This graph version is already submitted (pending or approved).")
 
 
@@ -216,6 +218,7 @@ def submission_review(
 def _notify_creator(*, submission: StoreListingVersion, listing: StoreListing) -> None:
     """Tell the creator of the decision, on the channels they chose (sent after commit)."""
     approved = submission.status == SubmissionStatus.APPROVED
+    reviewed_at = submission.reviewed_at or timezone.now()  # set by the review that calls this
     profile = profile_get_or_create(user=listing.owner)
     path = f"/api/v1/store/agents/{profile.username}/{listing.slug}" if approved else "/api/v1/store/submissions"
     notification_create(
@@ -229,7 +232,7 @@ def _notify_creator(*, submission: StoreListingVersion, listing: StoreListing) -
             "reviewed_at": submission.reviewed_at,
             "url": settings.PLATFORM_BASE_URL + path,
         },
-        dedupe_key=f"store-review:{submission.id}:{submission.reviewed_at.isoformat()}",
+        dedupe_key=f"store-review:{submission.id}:{reviewed_at.isoformat()}",
     )
 
 

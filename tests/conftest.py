@@ -1,12 +1,19 @@
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.db.models import Q
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from autogpt_platform.queues import CeleryQueue
+from notifications.models import Delivery, DeliveryStatus
 from tests import processes
+from tests.clients import client_for
 from tests.factories import UserFactory
+from tests.notifications.stand_ins import StandIns
+from tests.stand_ins.llm import LlmStandIn
+from tests.storage import local_storages
 
 
 @pytest.fixture
@@ -22,15 +29,6 @@ def user(db):
 @pytest.fixture
 def other_user(db):
     return UserFactory()
-
-
-def client_for(user) -> APIClient:
-    """An API client authenticated with a real JWT access token for user."""
-    from rest_framework_simplejwt.tokens import AccessToken
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
-    return client
 
 
 @pytest.fixture
@@ -58,13 +56,6 @@ def creator_client(creator):
     return client_for(creator)
 
 
-def local_storages(root: Path, backend: str = "django.core.files.storage.FileSystemStorage") -> dict:
-    return {
-        "default": {"BACKEND": backend, "OPTIONS": {"location": str(root), "base_url": "/media/"}},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def media_root(tmp_path) -> Path:
     """Default storage in a fresh directory, so that nothing lands in var/."""
@@ -78,8 +69,6 @@ def media_root(tmp_path) -> Path:
 def notification_stand_ins():
     """Notifications: a local SMTP server and Slack/DingTalk stand-ins, started before any worker so
     that workers get their addresses in the environment (tests/notifications/stand_ins.py)."""
-    from tests.notifications.stand_ins import StandIns
-
     stand_ins = StandIns()
     yield stand_ins
     stand_ins.stop()
@@ -94,10 +83,6 @@ def settle_notification_deliveries(request):
     marker = request.node.get_closest_marker("django_db")
     if "live_worker" not in request.fixturenames or not (marker and marker.kwargs.get("transaction")):
         return
-    from django.db.models import Q
-
-    from notifications.models import Delivery, DeliveryStatus
-
     in_flight = Delivery.objects.filter(
         Q(status=DeliveryStatus.SENDING) | Q(status=DeliveryStatus.PENDING, next_attempt_at__isnull=True)
     )
@@ -116,8 +101,6 @@ SYSTEM_ANTHROPIC_KEY = "sk-ant-system-0123456789"
 def llm_stand_in_server():
     """One LLM stand-in (tests/stand_ins/llm.py) for the session, started before any worker so that
     workers get its address as every provider's host."""
-    from tests.stand_ins.llm import LlmStandIn
-
     stand_in = LlmStandIn()
     yield stand_in
     stand_in.stop()
@@ -178,8 +161,6 @@ def close_stray_connections(django_db_setup, django_db_blocker):
     """Connections opened by threads (database_sync_to_async, engines in-process) would keep the
     test database from being dropped at the end."""
     yield
-    from django.db import connection
-
     if not connection.settings_dict["NAME"].startswith("test_"):
         return  # no test of this session used the database, so pytest-django created none
     with django_db_blocker.unblock(), connection.cursor() as cursor:

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from celery import Celery
 from celery.utils.imports import symbol_by_name
+from django.core.management import get_commands
 
 from autogpt_platform.queues import CeleryQueue
 
@@ -270,8 +271,6 @@ def assert_celery_target_exists(args: list[str]) -> None:
 
 
 def assert_manage_py_command_exists(args: list[str]) -> None:
-    from django.core.management import get_commands
-
     assert args[1] == "manage.py" and (ROOT / "manage.py").exists()
     assert args[2] in get_commands(), f"manage.py has no command {args[2]}"
 

@@ -31,7 +31,7 @@ from autogpt_platform.uploads import (
     UploadKind,
     upload_store,
 )
-from tests.conftest import local_storages
+from tests.storage import local_storages
 
 ROOT = Path(__file__).resolve().parent.parent
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"

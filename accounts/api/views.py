@@ -33,13 +33,11 @@ class LoginView(APIView):
         return Response(services.user_login(**data.validated_data))
 
 
+@extend_schema(tags=["auth"])
 class RefreshView(TokenRefreshView):
     """Exchange a refresh token for a new access token."""
 
-    authentication_classes: list = []
-
-
-RefreshView = extend_schema(tags=["auth"])(RefreshView)
+    authentication_classes = ()
 
 
 class MeView(APIView):

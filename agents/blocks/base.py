@@ -35,7 +35,7 @@ def SchemaField(
     default: Any = ..., *, description: str = "", advanced: bool = False, secret: bool = False, **kwargs: Any
 ) -> Any:
     """A pin: a pydantic Field with the extra JSON Schema keys the builder shows."""
-    extra = {"advanced": advanced, "secret": secret}
+    extra: dict[str, Any] = {"advanced": advanced, "secret": secret}
     return Field(default, description=description, json_schema_extra=extra, **kwargs)
 
 

@@ -528,7 +528,7 @@ def split_text(text: str, max_tokens: int, overlap: int) -> list[str]:
     words = text[:MAX_SUMMARY_TEXT_CHARS].split()
     overlap = min(overlap, max(0, max_tokens - 1))
     step = max(1, max_tokens - overlap)
-    chunks = []
+    chunks: list[str] = []
     for start in range(0, len(words), step):
         if len(chunks) >= MAX_SUMMARY_CHUNKS:
             break
@@ -814,7 +814,7 @@ def _tool_results_of(message: dict) -> list[str]:
     content = message.get("content")
     if message.get("role") == "user" and isinstance(content, list):
         return [
-            part.get("tool_use_id")
+            str(part["tool_use_id"])
             for part in content
             if isinstance(part, dict) and part.get("type") == "tool_result" and part.get("tool_use_id")
         ]
@@ -1082,65 +1082,11 @@ class SmartDecisionMakerBlock(LlmBlock):
             yield "error", "Smart Decision Maker has no tools: link its tools pins to the blocks the model may call."
             return
         conversation = [dict(message) for message in input_data.conversation_history or [] if message]
-        pending = pending_tool_calls(conversation)
-        output = input_data.last_tool_output
-        if pending and output is None:
-            raise BlockError(f"The tool calls {sorted(pending)} have no output yet (last_tool_output).")
-        if pending:
-            # Outputs come back one at a time: each answers the oldest call still open.
-            call_id = next(iter(pending))
-            conversation.append({"role": "tool", "tool_call_id": call_id, "content": _as_text(output)})
-            if pending_tool_calls(conversation):
-                yield "conversations", conversation
-                return
-        elif output is not None:
-            conversation.append({"role": "user", "content": f"Last tool output: {_as_text(output)}"})
-
-        sys_prompt = input_data.sys_prompt + (
-            "\nYou can call a tool (different tools) multiple times in a single response."
-            if input_data.multiple_tool_calls
-            else "\nOnly provide EXACTLY one function call, multiple tool calls is strictly prohibited."
-        )
-        sys_prompt = fill_prompt(sys_prompt, input_data.prompt_values)
-        prompt = fill_prompt(input_data.prompt, input_data.prompt_values)
-
-        def has_objective(role: str) -> bool:
-            return any(
-                m.get("role") == role
-                and isinstance(m.get("content"), str)
-                and m["content"].startswith(OBJECTIVE_PREFIX)
-                for m in conversation
-            )
-
-        if sys_prompt and not has_objective("system"):
-            conversation.append({"role": "system", "content": OBJECTIVE_PREFIX + sys_prompt})
-        if prompt and not has_objective("user"):
-            conversation.append({"role": "user", "content": OBJECTIVE_PREFIX + prompt})
-
-        messages, problems, response = list(conversation), [], None
-        for _attempt in range(max(1, input_data.retry)):
-            response = self.ask(
-                context,
-                model=input_data.model,
-                credentials=input_data.credentials,
-                messages=messages,
-                tools=[tool.function for tool in tools],
-                max_tokens=input_data.max_tokens,
-                ollama_host=input_data.ollama_host,
-                parallel_tool_calls=input_data.multiple_tool_calls,
-            )
-            problems = tool_call_problems(response.tool_calls, tools)
-            if not problems:
-                break
-            feedback = (
-                "Your tool call had parameter errors. Please fix the following issues and try again:\n- "
-                + "\n- ".join(problems)
-                + "\n\nPlease make sure to use the exact parameter names as specified in the function schema."
-            )
-            messages = [*messages, {"role": "user", "content": feedback}]
-        if problems:
-            raise BlockError("The model's tool calls stayed malformed: " + " ".join(problems))
-
+        if self._add_tool_output(conversation, input_data.last_tool_output):
+            yield "conversations", conversation  # more calls of the last answer are still running
+            return
+        self._add_objective(conversation, input_data)
+        response = self._ask_for_calls(context, input_data, conversation, tools)
         calls = response.tool_calls if input_data.multiple_tool_calls else response.tool_calls[:1]
         response.tool_calls = calls
         conversation.append(response.assistant_message())
@@ -1155,3 +1101,63 @@ class SmartDecisionMakerBlock(LlmBlock):
             for arg, pins in tool.pins.items():
                 for pin in pins:
                     yield pin, call.arguments.get(arg)
+
+    @staticmethod
+    def _add_tool_output(conversation: list[dict], output: Any) -> bool:
+        """Put the last tool's output into the conversation, answering the oldest open call (outputs
+        come back one at a time). True when calls are still open after it."""
+        pending = pending_tool_calls(conversation)
+        if pending and output is None:
+            raise BlockError(f"The tool calls {sorted(pending)} have no output yet (last_tool_output).")
+        if pending:
+            conversation.append({"role": "tool", "tool_call_id": next(iter(pending)), "content": _as_text(output)})
+            return bool(pending_tool_calls(conversation))
+        if output is not None:
+            conversation.append({"role": "user", "content": f"Last tool output: {_as_text(output)}"})
+        return False
+
+    @staticmethod
+    def _add_objective(conversation: list[dict], input_data) -> None:
+        """The system prompt and the prompt, marked, unless the conversation has them already."""
+        sys_prompt = input_data.sys_prompt + (
+            "\nYou can call a tool (different tools) multiple times in a single response."
+            if input_data.multiple_tool_calls
+            else "\nOnly provide EXACTLY one function call, multiple tool calls is strictly prohibited."
+        )
+        for role, text in (
+            ("system", fill_prompt(sys_prompt, input_data.prompt_values)),
+            ("user", fill_prompt(input_data.prompt, input_data.prompt_values)),
+        ):
+            has_it = any(
+                m.get("role") == role
+                and isinstance(m.get("content"), str)
+                and m["content"].startswith(OBJECTIVE_PREFIX)
+                for m in conversation
+            )
+            if text and not has_it:
+                conversation.append({"role": role, "content": OBJECTIVE_PREFIX + text})
+
+    def _ask_for_calls(self, context, input_data, conversation: list[dict], tools: list[Tool]) -> LlmResponse:
+        """The model's answer; malformed tool calls are sent back with what was wrong, `retry` tries."""
+        messages, problems = list(conversation), []
+        for _attempt in range(max(1, input_data.retry)):
+            response = self.ask(
+                context,
+                model=input_data.model,
+                credentials=input_data.credentials,
+                messages=messages,
+                tools=[tool.function for tool in tools],
+                max_tokens=input_data.max_tokens,
+                ollama_host=input_data.ollama_host,
+                parallel_tool_calls=input_data.multiple_tool_calls,
+            )
+            problems = tool_call_problems(response.tool_calls, tools)
+            if not problems:
+                return response
+            feedback = (
+                "Your tool call had parameter errors. Please fix the following issues and try again:\n- "
+                + "\n- ".join(problems)
+                + "\n\nPlease make sure to use the exact parameter names as specified in the function schema."
+            )
+            messages = [*messages, {"role": "user", "content": feedback}]
+        raise BlockError("The model's tool calls stayed malformed: " + " ".join(problems))

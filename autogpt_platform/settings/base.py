@@ -7,12 +7,13 @@ start from this module and change only what differs.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from kombu import Exchange, Queue
 
 from autogpt_platform.encryption import parse_encryption_keys
-from autogpt_platform.queues import CeleryQueue
+from autogpt_platform.queues import CeleryQueue, periodic_task_with_expiry
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Embedded SQLite database, Redis socket and local media live here.
@@ -260,7 +261,7 @@ CLAMAV_REQUIRED = env.bool("CLAMAV_REQUIRED", default=True)
 # https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
 # autogpt_platform/uploads.py checks, scans and stores every upload in the "default" storage.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     # Files under MEDIA_ROOT, served at MEDIA_URL (by Django itself only with DEBUG).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -356,13 +357,6 @@ EXECUTION_STOP_WAIT_SECONDS = env.float("EXECUTION_STOP_WAIT_SECONDS", default=3
 # Extra block modules to register (tests add blocks of their own).
 EXTRA_BLOCK_MODULES = env.list("EXTRA_BLOCK_MODULES", default=[])
 
-CELERY_BEAT_SCHEDULE = {
-    "reap-stuck-executions": {
-        "task": "executions.tasks.reap_stuck_executions",
-        "schedule": REAPER_INTERVAL_SECONDS,
-        "options": {"expires": REAPER_INTERVAL_SECONDS * 0.9},
-    },
-}
 BLOCK_EXECUTE_TIMEOUT = env.float("BLOCK_EXECUTE_TIMEOUT", default=30.0)
 
 # --- Schedules -------------------------------------------------------------------------------
@@ -374,11 +368,6 @@ SCHEDULE_MAX_CONSECUTIVE_FAILURES = env.int("SCHEDULE_MAX_CONSECUTIVE_FAILURES",
 TRIGGER_MAX_BODY_BYTES = env.int("TRIGGER_MAX_BODY_BYTES", default=1024 * 1024)
 TRIGGER_REPLAY_WINDOW_SECONDS = env.int("TRIGGER_REPLAY_WINDOW_SECONDS", default=24 * 3600)
 TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS = env.float("TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS", default=3600.0)
-CELERY_BEAT_SCHEDULE["purge-expired-trigger-deliveries"] = {
-    "task": "executions.tasks.purge_expired_trigger_deliveries",
-    "schedule": TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS,
-    "options": {"expires": TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS * 0.9},
-}
 
 # --- Store -----------------------------------------------------------------------------------
 # store/cache.py: public store pages are cached in Redis this long. Review decisions, ratings and
@@ -424,20 +413,26 @@ NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", def
 NOTIFICATION_SWEEP_INTERVAL_SECONDS = env.float("NOTIFICATION_SWEEP_INTERVAL_SECONDS", default=60.0)
 NOTIFICATION_DIGEST_INTERVAL_SECONDS = env.float("NOTIFICATION_DIGEST_INTERVAL_SECONDS", default=300.0)
 NOTIFICATION_SUMMARY_INTERVAL_SECONDS = env.float("NOTIFICATION_SUMMARY_INTERVAL_SECONDS", default=3600.0)
-CELERY_BEAT_SCHEDULE["requeue-stalled-notification-deliveries"] = {
-    "task": "notifications.tasks.requeue_stalled_deliveries",
-    "schedule": NOTIFICATION_SWEEP_INTERVAL_SECONDS,
-    "options": {"expires": NOTIFICATION_SWEEP_INTERVAL_SECONDS * 0.9},
-}
-CELERY_BEAT_SCHEDULE["send-notification-digests"] = {
-    "task": "notifications.tasks.send_notification_digests",
-    "schedule": NOTIFICATION_DIGEST_INTERVAL_SECONDS,
-    "options": {"expires": NOTIFICATION_DIGEST_INTERVAL_SECONDS * 0.9},
-}
-CELERY_BEAT_SCHEDULE["send-notification-summaries"] = {
-    "task": "notifications.tasks.send_notification_summaries",
-    "schedule": NOTIFICATION_SUMMARY_INTERVAL_SECONDS,
-    "options": {"expires": NOTIFICATION_SUMMARY_INTERVAL_SECONDS * 0.9},
+
+# --- Periodic housekeeping (beat) ----------------------------------------------------------------
+# Every entry expires before its next run is due (periodic_task_with_expiry). User schedules are
+# rows of django-celery-beat's tables instead (executions/schedules.py).
+CELERY_BEAT_SCHEDULE = {
+    "reap-stuck-executions": periodic_task_with_expiry(
+        "executions.tasks.reap_stuck_executions", REAPER_INTERVAL_SECONDS
+    ),
+    "purge-expired-trigger-deliveries": periodic_task_with_expiry(
+        "executions.tasks.purge_expired_trigger_deliveries", TRIGGER_DELIVERY_PURGE_INTERVAL_SECONDS
+    ),
+    "requeue-stalled-notification-deliveries": periodic_task_with_expiry(
+        "notifications.tasks.requeue_stalled_deliveries", NOTIFICATION_SWEEP_INTERVAL_SECONDS
+    ),
+    "send-notification-digests": periodic_task_with_expiry(
+        "notifications.tasks.send_notification_digests", NOTIFICATION_DIGEST_INTERVAL_SECONDS
+    ),
+    "send-notification-summaries": periodic_task_with_expiry(
+        "notifications.tasks.send_notification_summaries", NOTIFICATION_SUMMARY_INTERVAL_SECONDS
+    ),
 }
 
 # --- Integrations: credentials and system credentials ----------------------------------------

@@ -87,7 +87,7 @@ class HostScopedCredentialInputSerializer(serializers.Serializer):
         return value
 
 
-INPUT_SERIALIZERS = {
+INPUT_SERIALIZERS: dict[str, serializers.Serializer | type[serializers.Serializer]] = {
     CredentialType.API_KEY.value: ApiKeyCredentialInputSerializer,
     CredentialType.USER_PASSWORD.value: UserPasswordCredentialInputSerializer,
     CredentialType.HOST_SCOPED.value: HostScopedCredentialInputSerializer,

@@ -356,11 +356,14 @@ def _provider_detail(exc: Exception, secrets: list[str]) -> str:
 
 
 def _is_refused(exc: BaseException) -> bool:
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, ConnectionRefusedError) or "refused" in str(exc).lower():
+    """Whether a connection error was, somewhere down its causes, a refused connection."""
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return False
+        if isinstance(current, ConnectionRefusedError) or "refused" in str(current).lower():
             return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+        current = current.__cause__ or current.__context__
     return False
 
 
@@ -597,7 +600,7 @@ def _anthropic_complete(
             usage=Usage(message.usage.input_tokens or 0, message.usage.output_tokens or 0),
             raw_finish_reason=message.stop_reason,
         )
-    text: list[str] = []
+    pieces: list[str] = []
     blocks: dict[int, dict[str, str]] = {}
     input_tokens = output_tokens = 0
     stop_reason = None
@@ -612,7 +615,7 @@ def _anthropic_complete(
                 blocks[event.index] = {"id": event.content_block.id, "name": event.content_block.name, "json": ""}
             elif event.type == "content_block_delta":
                 if event.delta.type == "text_delta":
-                    text.append(event.delta.text)
+                    pieces.append(event.delta.text)
                     if on_text_delta is not None:
                         on_text_delta(event.delta.text)
                 elif event.delta.type == "input_json_delta" and event.index in blocks:
@@ -626,7 +629,7 @@ def _anthropic_complete(
         for _, block in sorted(blocks.items())
     ]
     return LlmResponse(
-        text="".join(text), tool_calls=calls, usage=Usage(input_tokens, output_tokens), raw_finish_reason=stop_reason
+        text="".join(pieces), tool_calls=calls, usage=Usage(input_tokens, output_tokens), raw_finish_reason=stop_reason
     )
 
 
@@ -681,7 +684,7 @@ def llm_complete(
             request["system"] = system
         if tools:
             request["tools"] = to_anthropic_tools(tools)
-        client = anthropic.Anthropic(
+        client: anthropic.Anthropic | openai.OpenAI = anthropic.Anthropic(
             api_key=api_key,
             base_url=endpoint.base_url,
             max_retries=0,
@@ -691,6 +694,7 @@ def llm_complete(
         )
 
         def call():
+            assert isinstance(client, anthropic.Anthropic)
             return _anthropic_complete(client, request, stream, on_text_delta, cancel_event)
 
     else:
@@ -709,6 +713,7 @@ def llm_complete(
         )
 
         def call():
+            assert isinstance(client, openai.OpenAI)
             return _openai_complete(client, request, stream, on_text_delta, cancel_event)
 
     with client:

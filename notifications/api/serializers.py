@@ -28,7 +28,7 @@ class NotificationOutputSerializer(serializers.Serializer):
     title = serializers.CharField()
     message = serializers.CharField(help_text="One line, for a list or a toast.")
     link = serializers.URLField(allow_null=True, help_text="Where the notification leads (an execution, ...).")
-    data = serializers.DictField(help_text="The event's details; keys depend on the type.")
+    data = serializers.DictField(help_text="The event's details; keys depend on the type.")  # type: ignore[assignment]  # the field, not Serializer.data
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
 

@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiKey
 from tests.accounts.test_auth_api import assert_error
-from tests.conftest import client_for
+from tests.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,7 @@
 """Every registered block's own test cases, run through the block's schema validation."""
 
+import uuid
+
 import pytest
 
 from agents.blocks import Block, BlockContext, all_blocks
@@ -46,8 +48,6 @@ def test_block_is_well_formed(block):
 
 
 def test_block_ids_are_unique_uuids():
-    import uuid
-
     ids = [block.id for block in all_blocks()]
     assert len(ids) == len(set(ids))
     for block_id in ids:

@@ -7,7 +7,7 @@ import pytest
 
 from agents.models import Graph, GraphVersion, Link, Node
 from tests.accounts.test_auth_api import assert_error
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.graphs import (
     AGENT_INPUT,
     AGENT_OUTPUT,

@@ -8,9 +8,9 @@ import pytest
 from agents.models import Graph, GraphVersion, LibraryAgent
 from executions.models import ExecutionStatus, GraphExecution
 from tests.accounts.test_auth_api import assert_error
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.graphs import AGENT_INPUT, AGENT_OUTPUT, CALCULATOR, create_graph, import_calculator, link, node
-from tests.store.conftest import publish, review, submit
+from tests.submissions import publish, review, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.test import override_settings
 
 from agents.blocks import BlockContext
 from agents.blocks.http import SendWebRequestBlock
@@ -74,8 +75,6 @@ def test_status_pins(server):
 
 
 def test_loopback_without_the_allow_list_is_an_error(server):
-    from django.test import override_settings
-
     url = server.url("/json")
     with override_settings(SAFE_HTTP_ALLOWED_HOSTS=[]):
         outputs = run(url=url, method="GET")

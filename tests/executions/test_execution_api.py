@@ -12,7 +12,7 @@ from agents.models import GraphVersion
 from executions.models import ExecutionStatus, GraphExecution, NodeExecution
 from tests.accounts.test_api_keys import create_key, key_client
 from tests.accounts.test_auth_api import assert_error
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.graphs import (
     AGENT_OUTPUT,
     create_graph,

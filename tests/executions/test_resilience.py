@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from agents.models import GraphVersion
 from autogpt_platform.celery import app
 from autogpt_platform.redis_client import get_redis
 from executions.models import ExecutionStatus, GraphExecution
+from executions.services import execution_reap_stuck
 from executions.tasks import reap_stuck_executions
 from tests import processes
 from tests.blocks import COUNTER_KEY, side_effect_count
@@ -98,8 +100,6 @@ def test_a_message_that_kills_its_worker_every_time_is_failed_after_bounded_atte
 
 def _lost_execution(graph_id, user, *, attempts: int, parent=None) -> GraphExecution:
     """An execution left RUNNING by a worker that is gone, its message lost with it."""
-    from agents.models import GraphVersion
-
     version = GraphVersion.objects.get(graph_id=graph_id)
     return GraphExecution.objects.create(
         user=user,
@@ -132,8 +132,6 @@ def test_the_reaper_leaves_a_live_execution_alone(auth_client, user):
     execution = execute(auth_client, graph)
     wait_for_status(auth_client, execution["id"], statuses={"RUNNING"}, timeout=15)
     GraphExecution.objects.filter(id=execution["id"]).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
-
-    from executions.services import execution_reap_stuck
 
     assert execution_reap_stuck() == {"requeued": 0, "failed": 0}  # its engine still holds the lock
     assert wait_for_status(auth_client, execution["id"], timeout=15)["status"] == "COMPLETED"

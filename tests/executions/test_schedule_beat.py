@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from executions.models import GraphExecution, Schedule, TriggerKind
+from executions.tasks import run_schedule
 from tests.graphs import import_calculator, wait_for_status
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_worker", "live_beat")]
@@ -96,8 +97,6 @@ def test_missed_runs_run_once_on_recovery_not_once_per_missed_slot(auth_client):
 
 
 def test_a_schedule_that_cannot_start_is_disabled_after_repeated_failures(auth_client, settings):
-    from executions.tasks import run_schedule
-
     graph = import_calculator(auth_client)
     schedule = auth_client.post(
         f"/api/v1/graphs/{graph['id']}/schedules",

@@ -9,7 +9,7 @@ from django_celery_beat.models import ClockedSchedule, PeriodicTask
 from executions.models import Schedule
 from executions.schedules import next_cron_runs
 from tests.accounts.test_auth_api import assert_error
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.graphs import AGENT_OUTPUT, create_graph, import_calculator, link, node
 
 pytestmark = pytest.mark.django_db

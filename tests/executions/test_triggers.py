@@ -27,7 +27,7 @@ from executions.triggers import (
 )
 from tests.accounts.test_api_keys import create_key, key_client
 from tests.accounts.test_auth_api import assert_error
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.graphs import AGENT_INPUT, AGENT_OUTPUT, create_graph, link, node, wait_for_status
 from tests.processes import wait_until
 

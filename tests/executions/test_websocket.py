@@ -8,10 +8,12 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
+from agents.models import GraphVersion
 from autogpt_platform.asgi import application
 from executions import events
 from executions.consumers import CLOSE_TOKEN_EXPIRED, CLOSE_TOKEN_INVALID, CLOSE_TOKEN_MISSING
 from executions.models import GraphExecution
+from tests.clients import client_for
 from tests.graphs import import_calculator
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,8 +108,6 @@ def test_bad_messages_are_answered_and_never_close_the_connection(user):
 
 
 def test_another_users_execution_is_indistinguishable_from_an_unknown_one(user, other_user, auth_client):
-    from tests.conftest import client_for
-
     graph = import_calculator(client_for(other_user))
     others = GraphExecution.objects.create(
         user=other_user, graph_id=graph["id"], graph_version_id=_version_pk(graph["id"]), inputs={"Input": 1}
@@ -175,8 +175,6 @@ def test_subscribing_sends_the_current_state_first(user, auth_client):
 
 
 def _version_pk(graph_id) -> int:
-    from agents.models import GraphVersion
-
     return GraphVersion.objects.get(graph_id=graph_id).pk
 
 

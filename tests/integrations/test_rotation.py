@@ -16,6 +16,7 @@ from integrations.models import Credential
 from integrations.selectors import credential_resolve
 from integrations.services import credential_create
 from notifications import services as notification_services
+from notifications.dispatch import channel_webhook
 from notifications.models import NotificationChannel
 from tests.executions.test_triggers import create_trigger, deliver, webhook_graph
 
@@ -106,7 +107,7 @@ def test_rotating_moves_every_secret_to_the_first_key_so_the_old_one_can_go(
     assert seen.problem is None  # signed with the secret, which decrypted under B
     legacy_channel, legacy_url = stored_under_a["legacy_channel"]
     legacy_channel.refresh_from_db()
-    assert notification_services.channel_webhook(legacy_channel) == (legacy_url, "")
+    assert channel_webhook(legacy_channel) == (legacy_url, "")
     for row in (
         Credential.objects.get(id=credential.id).secrets_encrypted,
         *NotificationChannel.objects.exclude(secret_encrypted="").values_list("secret_encrypted", flat=True),

@@ -7,11 +7,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.services import api_key_create
 from notifications import services
+from notifications.dispatch import channel_webhook
 from notifications.messages import message_for
 from notifications.models import Delivery, Notification, NotificationChannel, NotificationPreference
+from notifications.unsubscribe import unsubscribe_token
 from tests.accounts.test_auth_api import assert_error
-from tests.notifications.conftest import run_data
+from tests.deliveries import run_data
 from tests.notifications.stand_ins import Reply
 
 pytestmark = pytest.mark.django_db
@@ -80,8 +83,6 @@ class TestInbox:
         assert_error(auth_client.get("/api/v1/notifications?unread=perhaps"), 400, field="unread")
 
     def test_anonymous_is_401_and_api_keys_need_the_scope(self, api_client, user):
-        from accounts.services import api_key_create
-
         _, identity_only = api_key_create(user=user, name="id", scopes=["identity"])
         _, reader = api_key_create(user=user, name="reader", scopes=["read_graph"])
 
@@ -182,7 +183,7 @@ class TestChannels:
         assert body["webhook_url"] == f"http://{stand_ins.allowed_host}/…{url[-4:]}"
         stored = NotificationChannel.objects.get(id=body["id"])
         assert url not in stored.webhook_url_encrypted and url[-12:] not in stored.webhook_url_encrypted
-        assert services.channel_webhook(stored) == (url, "")
+        assert channel_webhook(stored) == (url, "")
         listed = auth_client.get("/api/v1/notifications/channels").json()
         assert [c["webhook_url"] for c in listed["results"]] == [body["webhook_url"]]
 
@@ -198,7 +199,7 @@ class TestChannels:
         stored = NotificationChannel.objects.get(id=body["id"])
         assert (body["name"], body["signed"]) == ("DingTalk", True)
         assert "SECabc" not in stored.secret_encrypted
-        assert services.channel_webhook(stored) == (url, "SECabc")
+        assert channel_webhook(stored) == (url, "SECabc")
 
     @pytest.mark.parametrize(
         "body, field",
@@ -278,7 +279,7 @@ class TestChannels:
 
 class TestUnsubscribe:
     def test_get_shows_post_unsubscribes_without_login(self, api_client, user):
-        token = services.unsubscribe_token(user_id=user.id, type="agent_run_failed")
+        token = unsubscribe_token(user_id=user.id, type="agent_run_failed")
         url = f"/api/v1/notifications/unsubscribe/{token}"
 
         page = api_client.get(url)
@@ -297,7 +298,7 @@ class TestUnsubscribe:
         assert notify(user).deliveries.filter(channel="email").count() == 0
 
     def test_all_turns_off_every_email(self, api_client, user):
-        token = services.unsubscribe_token(user_id=user.id, type="schedule_disabled")
+        token = unsubscribe_token(user_id=user.id, type="schedule_disabled")
 
         response = api_client.post(
             f"/api/v1/notifications/unsubscribe/{token}", {"all": "true"}, HTTP_ACCEPT="application/json"
@@ -310,7 +311,7 @@ class TestUnsubscribe:
         }
 
     def test_a_tampered_token_is_400_and_changes_nothing(self, api_client, user):
-        token = services.unsubscribe_token(user_id=user.id, type="agent_run_failed")
+        token = unsubscribe_token(user_id=user.id, type="agent_run_failed")
 
         response = api_client.post(f"/api/v1/notifications/unsubscribe/{token[:-2]}xx", HTTP_ACCEPT="application/json")
         page = api_client.get(f"/api/v1/notifications/unsubscribe/{token[:-2]}xx")
@@ -320,7 +321,7 @@ class TestUnsubscribe:
         assert NotificationPreference.objects.count() == 0
 
     def test_digest_links_cover_the_agent_run_types(self, api_client, user):
-        token = services.unsubscribe_token(user_id=user.id, type="agent_run_digest")
+        token = unsubscribe_token(user_id=user.id, type="agent_run_digest")
 
         body = api_client.post(f"/api/v1/notifications/unsubscribe/{token}", HTTP_ACCEPT="application/json").json()
 

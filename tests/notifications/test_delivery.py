@@ -12,7 +12,7 @@ from django.utils import timezone
 from notifications import services
 from notifications.models import Delivery, Notification
 from notifications.tasks import requeue_stalled_deliveries
-from tests.notifications.conftest import run_data, wait_for_delivery
+from tests.deliveries import run_data, wait_for_delivery
 from tests.notifications.stand_ins import Reply
 from tests.processes import wait_until
 

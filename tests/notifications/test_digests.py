@@ -10,8 +10,8 @@ from executions.models import GraphExecution
 from notifications import digests, services
 from notifications.models import Delivery, Notification
 from notifications.tasks import send_notification_digests, send_notification_summaries
+from tests.deliveries import run_data, wait_for_delivery
 from tests.graphs import import_calculator
-from tests.notifications.conftest import run_data, wait_for_delivery
 from tests.processes import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_worker")]

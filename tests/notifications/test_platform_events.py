@@ -12,6 +12,7 @@ from executions.models import Schedule
 from executions.tasks import run_schedule
 from notifications import services
 from notifications.models import Delivery, Notification
+from tests.deliveries import wait_for_delivery
 from tests.executions.test_websocket_e2e import open_socket
 from tests.graphs import (
     AGENT_OUTPUT,
@@ -24,7 +25,6 @@ from tests.graphs import (
     node,
     run_graph,
 )
-from tests.notifications.conftest import wait_for_delivery
 from tests.processes import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_worker")]

@@ -8,7 +8,7 @@ from autogpt_platform.queues import CeleryQueue
 from notifications import services
 from notifications.models import Delivery
 from tests import processes
-from tests.notifications.conftest import run_data, wait_for_delivery
+from tests.deliveries import run_data, wait_for_delivery
 from tests.notifications.stand_ins import Reply
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_worker")]

@@ -14,7 +14,7 @@ from django.test import override_settings
 
 from autogpt_platform.heartbeats import BEAT_KEY
 from autogpt_platform.redis_client import get_redis
-from tests.processes import ROOT, free_port, wait_until
+from tests.processes import ROOT, celery_worker, free_port, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -151,8 +151,6 @@ def test_a_stale_beat_heartbeat_is_down(client):
 
 def test_a_stopped_worker_stops_counting_once_its_heartbeat_is_gone(client):
     """A worker that shuts down removes its heartbeat at once."""
-    from tests.processes import celery_worker
-
     with empty_redis(8):
         worker = celery_worker("solo", ["notifications"], concurrency=1, env={"REDIS_URL": "redis://127.0.0.1:6379/8"})
         try:

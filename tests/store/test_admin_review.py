@@ -5,10 +5,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from store.models import StoreListingVersion
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import UserFactory
 from tests.graphs import import_calculator
-from tests.store.conftest import review, submit
+from tests.submissions import review, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ from agents.models import Graph
 from executions.models import ExecutionStatus, GraphExecution
 from store.models import Profile, StoreListingVersion, StoreReview
 from tests.accounts.test_auth_api import assert_error
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import UserFactory
 from tests.graphs import import_calculator
-from tests.store.conftest import publish, review, submit
+from tests.submissions import publish, review, submit
 
 AGENTS = "/api/v1/store/agents"
 CREATORS = "/api/v1/store/creators"

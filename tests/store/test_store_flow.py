@@ -7,10 +7,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from store.models import StoreListingVersion
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import UserFactory
 from tests.graphs import import_calculator, run_graph
-from tests.store.conftest import review, submit
+from tests.submissions import review, submit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_worker")]
 

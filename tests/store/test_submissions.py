@@ -5,10 +5,11 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.services import api_key_create
 from store.models import StoreListing, StoreListingVersion
 from tests.accounts.test_auth_api import assert_error
 from tests.graphs import import_calculator
-from tests.store.conftest import review, submission_body, submit
+from tests.submissions import review, submission_body, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -271,8 +272,6 @@ def test_reviewing_an_unknown_submission_is_not_found(admin_client):
 
 
 def test_an_admins_api_key_cannot_review(admin_user):
-    from accounts.services import api_key_create
-
     _, raw_key = api_key_create(user=admin_user, name="k", scopes=["read_store", "write_library"])
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=raw_key)

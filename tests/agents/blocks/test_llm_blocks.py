@@ -18,7 +18,7 @@ from agents.pins import source_value
 from tests.conftest import SYSTEM_ANTHROPIC_KEY, SYSTEM_OPENAI_KEY
 from tests.graphs import AGENT_EXECUTOR, CALCULATOR
 from tests.llm_replies import block_responder
-from tests.stand_ins.llm import Error, Text
+from tests.stand_ins.llm import Error, Text, ToolCalls
 
 pytestmark = pytest.mark.django_db
 
@@ -221,8 +221,6 @@ def test_two_tools_of_one_name_reach_their_own_nodes():
 
 
 def test_decision_maker_calls_a_tool_then_finishes(llm):
-    from tests.stand_ins.llm import ToolCalls
-
     llm.script(ToolCalls([("calculator", {"operation": "Add", "a": 2, "b": 3})]), Text("2 + 3 = 5"))
     context = BlockContext(user_id=None, node_id="sdm", tool_sinks=calculator_sinks())
 
@@ -253,8 +251,6 @@ def test_decision_maker_calls_a_tool_then_finishes(llm):
 
 
 def test_decision_maker_sends_malformed_calls_back(llm):
-    from tests.stand_ins.llm import ToolCalls
-
     llm.script(
         ToolCalls([("calculator", {"operation": "Add", "x": 2})]),
         ToolCalls([("calculator", {"operation": "Add", "a": 2, "b": 3})]),

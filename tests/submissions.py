@@ -1,3 +1,5 @@
+"""Store helpers for tests: submit a graph to the store, review it, publish the calculator."""
+
 from tests.graphs import import_calculator
 
 
