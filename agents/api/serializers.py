@@ -97,7 +97,3 @@ class GraphOutputSerializer(GraphSummarySerializer):
 
 class ActiveVersionInputSerializer(serializers.Serializer):
     active_graph_version = serializers.IntegerField(min_value=1)
-
-
-class ExecuteInputSerializer(serializers.Serializer):
-    inputs = serializers.DictField(required=False, default=dict)

@@ -3,17 +3,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import ApiKey
 from agents import selectors, services
 from agents.autogpt_format import graph_to_export
 from agents.block_runner import block_execute
 from agents.blocks import all_blocks
-from autogpt_platform.pagination import PageNumberPagination, paginated
-from executions.api.serializers import ExecutionSummarySerializer
-from executions.api.views import STATUS_PARAM, ExecutionFilter
-from executions.models import TriggerKind
-from executions.selectors import execution_list
-from executions.services import execution_create
+from autogpt_platform.pagination import paginated
 
 from . import serializers as s
 
@@ -134,44 +128,3 @@ class GraphExportView(APIView):
             user=request.user, graph_id=graph_id, version=_version_param(request)
         )
         return Response(graph_to_export(graph_version))
-
-
-class GraphExecuteView(APIView):
-    required_scopes = "execute_graph"
-
-    @extend_schema(tags=["executions"], request=s.ExecuteInputSerializer, responses={201: ExecutionSummarySerializer})
-    def post(self, request, graph_id, version=None):
-        data = s.ExecuteInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        graph_exec = execution_create(
-            user=request.user,
-            graph_id=graph_id,
-            graph_version=version,
-            inputs=data.validated_data["inputs"],
-            trigger_kind=TriggerKind.API if isinstance(request.auth, ApiKey) else TriggerKind.MANUAL,
-        )
-        return Response(ExecutionSummarySerializer(graph_exec).data, status=status.HTTP_201_CREATED)
-
-
-class GraphExecuteActiveView(GraphExecuteView):
-    """Run the graph's active version."""
-
-    @extend_schema(
-        tags=["executions"],
-        request=s.ExecuteInputSerializer,
-        responses={201: ExecutionSummarySerializer},
-        operation_id="graphs_execute_active_version",
-    )
-    def post(self, request, graph_id):
-        return super().post(request, graph_id)
-
-
-class GraphExecutionListView(APIView):
-    required_scopes = "read_graph"
-    pagination_class = PageNumberPagination
-
-    @extend_schema(tags=["executions"], parameters=[STATUS_PARAM], responses=ExecutionSummarySerializer(many=True))
-    def get(self, request, graph_id):
-        selectors.graph_get_for_user(user=request.user, graph_id=graph_id)  # another user's graph: 404
-        executions = ExecutionFilter.filtered(request, execution_list(user=request.user, graph_id=graph_id))
-        return paginated(request, self, executions, ExecutionSummarySerializer)

@@ -3,6 +3,10 @@ from rest_framework import serializers
 from executions.models import ExecutionStatus, GraphExecution, NodeExecution
 
 
+class ExecuteInputSerializer(serializers.Serializer):
+    inputs = serializers.DictField(required=False, default=dict)
+
+
 def _seconds(start, end) -> float | None:
     return round((end - start).total_seconds(), 3) if start and end else None
 
