@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents import selectors, services
-from agents.autogpt_format import graph_to_export
+from agents.autogpt_format import graph_from_export, graph_to_export
 from agents.block_runner import block_execute
 from agents.blocks import all_blocks
 from autogpt_platform.pagination import paginated
@@ -113,7 +113,10 @@ class GraphImportView(APIView):
     @extend_schema(tags=["graphs"], request=dict, responses={201: s.GraphOutputSerializer})
     def post(self, request):
         """Import an AutoGPT agent export as a new graph."""
-        graph_version = services.graph_import(user=request.user, data=request.data)
+        # The export's graph body, held to the same shape, types and lengths as POST /graphs.
+        data = s.GraphInputSerializer(data=graph_from_export(request.data))
+        data.is_valid(raise_exception=True)
+        graph_version = services.graph_create(user=request.user, **data.validated_data)
         graph_version = selectors.graph_get_for_user(user=request.user, graph_id=graph_version.graph_id)
         return Response(s.GraphOutputSerializer(graph_version).data, status=status.HTTP_201_CREATED)
 
