@@ -143,4 +143,3 @@ def graph_delete(*, user: User, graph_id: uuid.UUID) -> None:
         raise NotFoundError("Graph not found.")
     execution_stop_all_for_graph(graph=graph)
     graph.delete()
-

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from agents.autogpt_format import graph_to_export
 from agents.selectors import graph_input_schema, graph_output_schema
+from autogpt_platform.pagination import WholeNumberField
 
 
 class NodeInputSerializer(serializers.Serializer):
@@ -93,6 +94,15 @@ class GraphOutputSerializer(GraphSummarySerializer):
             "input_schema": exported["input_schema"],
             "output_schema": exported["output_schema"],
         }
+
+
+class GraphVersionQuerySerializer(serializers.Serializer):
+    version = WholeNumberField(
+        min_value=1,
+        required=False,
+        help_text="A version other than the active one.",
+        error_messages={key: "A version is a whole number from 1." for key in ("invalid", "min_value")},
+    )
 
 
 class ActiveVersionInputSerializer(serializers.Serializer):

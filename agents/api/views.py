@@ -1,5 +1,5 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -7,20 +7,15 @@ from agents import selectors, services
 from agents.autogpt_format import graph_from_export, graph_to_export
 from agents.block_runner import block_execute
 from agents.blocks import all_blocks
-from autogpt_platform.pagination import paginated
+from autogpt_platform.pagination import PageNumberPagination, paginated
 
 from . import serializers as s
 
-VERSION_PARAM = OpenApiParameter("version", int, description="A version other than the active one.")
-
 
 def _version_param(request) -> int | None:
-    raw = request.query_params.get("version")
-    if raw is None:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise serializers.ValidationError({"version": ["A version is a whole number from 1."]})
-    return int(raw)
+    query = s.GraphVersionQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data.get("version")
 
 
 class BlockListView(APIView):
@@ -42,6 +37,7 @@ class BlockExecuteView(APIView):
 
 class GraphListCreateView(APIView):
     required_scopes = {"GET": "read_graph", "POST": "write_graph"}
+    pagination_class = PageNumberPagination
 
     @extend_schema(tags=["graphs"], responses=s.GraphSummarySerializer(many=True))
     def get(self, request):
@@ -59,7 +55,7 @@ class GraphListCreateView(APIView):
 class GraphDetailView(APIView):
     required_scopes = {"GET": "read_graph", "PUT": "write_graph", "DELETE": "write_graph"}
 
-    @extend_schema(tags=["graphs"], parameters=[VERSION_PARAM], responses=s.GraphOutputSerializer)
+    @extend_schema(tags=["graphs"], parameters=[s.GraphVersionQuerySerializer], responses=s.GraphOutputSerializer)
     def get(self, request, graph_id):
         graph_version = selectors.graph_get_for_user(
             user=request.user, graph_id=graph_id, version=_version_param(request)
@@ -85,11 +81,13 @@ class GraphDetailView(APIView):
 
 class GraphVersionListView(APIView):
     required_scopes = "read_graph"
+    pagination_class = PageNumberPagination
 
     @extend_schema(tags=["graphs"], responses=s.GraphSummarySerializer(many=True))
     def get(self, request, graph_id):
+        """Every version of the graph, newest first."""
         versions = selectors.graph_version_list(user=request.user, graph_id=graph_id)
-        return Response(s.GraphSummarySerializer(versions, many=True).data)
+        return paginated(request, self, versions, s.GraphSummarySerializer)
 
 
 class GraphActiveVersionView(APIView):
@@ -124,7 +122,7 @@ class GraphImportView(APIView):
 class GraphExportView(APIView):
     required_scopes = "read_graph"
 
-    @extend_schema(tags=["graphs"], parameters=[VERSION_PARAM], responses={200: dict})
+    @extend_schema(tags=["graphs"], parameters=[s.GraphVersionQuerySerializer], responses={200: dict})
     def get(self, request, graph_id):
         """The graph in AutoGPT's agent export format."""
         graph_version = selectors.graph_get_for_user(

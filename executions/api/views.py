@@ -2,14 +2,14 @@ import django_filters
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ApiKey
 from agents.selectors import graph_exists
 from autogpt_platform.errors import NotFoundError
-from autogpt_platform.pagination import PageNumberPagination, paginated
+from autogpt_platform.pagination import FilterSet, PageNumberPagination, paginated
 from executions import selectors, services
 from executions.models import ExecutionStatus, GraphExecution, TriggerKind
 
@@ -20,19 +20,12 @@ STATUS_PARAM = OpenApiParameter(
 )
 
 
-class ExecutionFilter(django_filters.FilterSet):
+class ExecutionFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=ExecutionStatus.choices)
 
     class Meta:
         model = GraphExecution
         fields = ["status"]
-
-    @classmethod
-    def filtered(cls, request, queryset):
-        filterset = cls(request.query_params, queryset=queryset)
-        if not filterset.is_valid():
-            raise serializers.ValidationError(filterset.errors)
-        return filterset.qs
 
 
 class ExecutionListView(APIView):

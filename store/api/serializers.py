@@ -2,6 +2,7 @@ from django.core.validators import RegexValidator, URLValidator
 from rest_framework import serializers
 
 from agents.selectors import graph_input_schema, graph_output_schema
+from store.models import SubmissionStatus
 
 http_url = URLValidator(schemes=["http", "https"], message="Enter an http or https URL.")
 slug_format = RegexValidator(
@@ -115,6 +116,16 @@ class AdminSubmissionOutputSerializer(SubmissionOutputSerializer):
     creator_email = serializers.EmailField(source="listing.owner.email")
     reviewer = serializers.EmailField(source="reviewer.email", default=None, allow_null=True)
     internal_comments = serializers.CharField()
+
+
+class AdminSubmissionQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=SubmissionStatus.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid_choice": f"Status is one of: {', '.join(SubmissionStatus.values)}."},
+    )
 
 
 class ReviewDecisionInputSerializer(serializers.Serializer):

@@ -11,7 +11,6 @@ from accounts.permissions import ApiKeyScopes, IsAdmin
 from autogpt_platform.pagination import PageNumberPagination, paginated
 from store import selectors, services
 from store.cache import public_cached
-from store.models import SubmissionStatus
 
 from . import serializers as s
 
@@ -122,12 +121,14 @@ class AdminSubmissionListView(APIView):
 
     @extend_schema(
         tags=["store admin"],
-        parameters=[OpenApiParameter("status", str, enum=SubmissionStatus.values)],
+        parameters=[s.AdminSubmissionQuerySerializer],
         responses=s.AdminSubmissionOutputSerializer(many=True),
     )
     def get(self, request):
         """Every submission, pending ones first (oldest first)."""
-        submissions = selectors.submission_list_for_review(status=request.query_params.get("status", ""))
+        query = s.AdminSubmissionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        submissions = selectors.submission_list_for_review(**query.validated_data)
         return paginated(request, self, submissions, s.AdminSubmissionOutputSerializer)
 
 
