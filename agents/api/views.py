@@ -21,9 +21,10 @@ def _version_param(request) -> int | None:
 class BlockListView(APIView):
     required_scopes = "read_block"
 
-    @extend_schema(tags=["blocks"], responses={200: dict})
+    @extend_schema(tags=["blocks"], responses=s.BlockOutputSerializer(many=True))
     def get(self, request):
-        return Response([block.to_dict() for block in all_blocks()])
+        """Every block, with its input and output pins as JSON Schema: a fixed catalog, not paginated."""
+        return Response(s.BlockOutputSerializer(all_blocks(), many=True).data)
 
 
 class BlockExecuteView(APIView):
