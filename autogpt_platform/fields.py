@@ -9,4 +9,7 @@ class IsoDateTimeField(serializers.DateTimeField):
     have always answered in isoformat(), and a schedule's next runs keep their own time zone."""
 
     def to_representation(self, value):
-        return value.isoformat() if value else None
+        if not value:
+            return None
+        zone = getattr(self, "timezone", None)  # only when given as default_timezone=
+        return (value.astimezone(zone) if zone else value).isoformat()
