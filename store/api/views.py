@@ -198,11 +198,7 @@ class StoreAgentDetailView(PublicStoreView):
     def get(self, request, username, slug):
         def build():
             listing = selectors.store_agent_get(username=username, slug=slug)
-            context = {
-                "versions": selectors.store_agent_versions(listing=listing),
-                "reviews": selectors.store_agent_reviews(listing=listing),
-            }
-            return s.StoreAgentDetailSerializer(listing, context={**context, "request": request}).data
+            return s.StoreAgentDetailSerializer(listing, context={"request": request}).data
 
         return self.cached(request, build)
 
@@ -251,7 +247,6 @@ class CreatorDetailView(PublicStoreView):
     def get(self, request, username):
         def build():
             creator = selectors.creator_get(username=username)
-            agents = selectors.store_agent_list(creator=creator.username)
-            return s.CreatorDetailSerializer(creator, context={"agents": agents, "request": request}).data
+            return s.CreatorDetailSerializer(creator, context={"request": request}).data
 
         return self.cached(request, build)
