@@ -143,7 +143,7 @@ class ReviewDecisionInputSerializer(serializers.Serializer):
 
 
 class RatingSerializer(serializers.Serializer):
-    """The agent's ratings (1 to 5); the store selectors annotate them on each listing."""
+    """The agent's ratings, 1 to 5."""
 
     average = serializers.SerializerMethodField()
     count = serializers.IntegerField(source="rating_count")
