@@ -13,7 +13,17 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
 
 class WholeNumberField(serializers.IntegerField):
-    """A query parameter written in digits only ("1.0", "+1" and " 1" are refused, not read as 1)."""
+    """A query parameter written in digits only ("1.0", "+1" and " 1" are refused, not read as 1).
+    Given blank, it counts as left out unless blank_is_missing=False."""
+
+    def __init__(self, *, blank_is_missing: bool = True, **kwargs):
+        self.blank_is_missing = blank_is_missing
+        super().__init__(**kwargs)
+
+    def get_value(self, dictionary):
+        if not self.blank_is_missing and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
 
     def to_internal_value(self, data):
         if not (isinstance(data, str) and data.isascii() and data.isdigit()):

@@ -111,6 +111,7 @@ class GraphVersionQuerySerializer(serializers.Serializer):
     version = WholeNumberField(
         min_value=1,
         required=False,
+        blank_is_missing=False,
         help_text="A version other than the active one.",
         error_messages={key: "A version is a whole number from 1." for key in ("invalid", "min_value")},
     )

@@ -49,7 +49,7 @@ def test_a_page_past_the_last_is_404(auth_client, url):
     assert_error(auth_client.get(url("/graphs") + "?page=2"), 404, "not_found")
 
 
-@pytest.mark.parametrize("value", ["1.0", "+1", " 1", "-1"])
+@pytest.mark.parametrize("value", ["1.0", "+1", " 1", "-1", "", "0"])
 def test_a_version_is_written_in_digits(auth_client, url, value):
     response = auth_client.get(url("/graphs/{id}"), {"version": value})
 
