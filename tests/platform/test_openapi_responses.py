@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from notifications.models import Notification
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.graphs import AGENT_OUTPUT, create_graph, execute, import_calculator, node, run_graph
+from tests.graphs import AGENT_OUTPUT, create_graph, execute, import_calculator, node, run_graph, wait_for_status
 from tests.processes import wait_until
 from tests.store.conftest import publish
 
@@ -86,7 +86,7 @@ def test_what_the_endpoints_answer_matches_the_published_schema(schema, admin_cl
         format="json",
     )
     run = run_graph(client, calculator, {"Input": 8})
-    queued_run = execute(client, two)
+    second_run = execute(client, two)  # asked below while it may still be queued or running
     submission = publish(maker, admin_client)
     library_agent = client.post(
         "/api/v1/library/agents", {"store_listing_version_id": submission["id"]}, format="json"
@@ -131,7 +131,7 @@ def test_what_the_endpoints_answer_matches_the_published_schema(schema, admin_cl
         (client, "/api/v1/graphs/{graph_id}/triggers", {}),
         (client, "/api/v1/executions", {}),
         (client, "/api/v1/executions/{graph_exec_id}", {}),
-        (client, "/api/v1/executions/{graph_exec_id}", {"graph_exec_id": queued_run["id"]}),
+        (client, "/api/v1/executions/{graph_exec_id}", {"graph_exec_id": second_run["id"]}),
         (client, "/api/v1/library/agents", {}),
         (client, "/api/v1/library/agents/{library_agent_id}", {}),
         (client, "/api/v1/schedules", {}),
@@ -160,6 +160,8 @@ def test_what_the_endpoints_answer_matches_the_published_schema(schema, admin_cl
         errors[url] = response_errors(schema, "get", path, response)
     executed = client.post(f"/api/v1/graphs/{calculator['id']}/execute", {"inputs": {"Input": 1}}, format="json")
     errors["POST execute"] = response_errors(schema, "post", "/api/v1/graphs/{graph_id}/execute", executed)
+    for started in (second_run, executed.json()):  # no run may outlive the test (its database is flushed)
+        wait_for_status(client, started["id"])
     notification = client.get("/api/v1/notifications").json()["results"][0]
     read = client.post(f"/api/v1/notifications/{notification['id']}/read")
     errors["POST read"] = response_errors(schema, "post", "/api/v1/notifications/{notification_id}/read", read)
