@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import selectors, services
+from autogpt_platform.pagination import PageNumberPagination, paginated
 
 from . import serializers as s
 
@@ -56,10 +57,11 @@ class MeView(APIView):
 
 
 class ApiKeyListCreateView(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=s.ApiKeyOutputSerializer(many=True), tags=["auth"])
     def get(self, request):
-        keys = selectors.api_key_list(user=request.user)
-        return Response(s.ApiKeyOutputSerializer(keys, many=True).data)
+        return paginated(request, self, selectors.api_key_list(user=request.user), s.ApiKeyOutputSerializer)
 
     @extend_schema(
         request=s.ApiKeyCreateInputSerializer, responses={201: s.ApiKeyCreatedOutputSerializer}, tags=["auth"]

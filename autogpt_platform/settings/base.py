@@ -229,6 +229,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "BlockCategoryEnum": "agents.blocks.base.BlockCategory",
         "CredentialTypeEnum": "integrations.models.CredentialType",
         "ApiKeyCredentialTypeEnum": "integrations.api.serializers.API_KEY_TYPE",
         "UserPasswordCredentialTypeEnum": "integrations.api.serializers.USER_PASSWORD_TYPE",
