@@ -12,11 +12,11 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator, FormatChecker
 
 from notifications.models import Notification
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import UserFactory
 from tests.graphs import AGENT_OUTPUT, create_graph, execute, import_calculator, node, run_graph, wait_for_status
 from tests.processes import wait_until
-from tests.store.conftest import publish
+from tests.submissions import publish
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_worker")]
 
@@ -170,7 +170,9 @@ def test_what_the_endpoints_answer_matches_the_published_schema(schema, admin_cl
     assert {url: problems for url, problems in errors.items() if problems} == {}
 
 
-def test_every_list_is_documented_as_a_page_but_the_block_catalog(schema):
+def test_every_list_is_documented_as_a_page_but_autogpts_plain_lists(schema):
+    """Pages everywhere, except the lists AutoGPT's clients read as plain arrays: the block
+    catalog and the integrations' providers and credentials (a user has a handful)."""
     plain_lists = {
         path
         for path, operations in schema["paths"].items()
@@ -184,4 +186,9 @@ def test_every_list_is_documented_as_a_page_but_the_block_catalog(schema):
         == "array"
     }
 
-    assert plain_lists == {"/api/v1/blocks"}
+    assert plain_lists == {
+        "/api/v1/blocks",
+        "/api/v1/integrations/providers",
+        "/api/v1/integrations/credentials",
+        "/api/v1/integrations/{provider}/credentials",
+    }
