@@ -4,11 +4,12 @@ import datetime
 import logging
 from typing import Any
 
-import jinja2.sandbox
+import jinja2
 from markupsafe import escape
 
 from .base import Block, BlockCategory, BlockContext, BlockOutput, BlockSchema, BlockTestCase, SchemaField
 from .registry import register
+from .templating import BoundedSandbox, render_bounded
 
 
 class AgentInputBlock(Block):
@@ -240,12 +241,14 @@ class AgentOutputBlock(Block):
         value = str(escape(input_data.value)) if input_data.escape_html else input_data.value
         try:
             template = _SANDBOX.from_string(input_data.format)
-            yield "output", template.render({input_data.name: value, "value": value})
+            text = render_bounded(template, {input_data.name: value, "value": value}, context)
         except jinja2.TemplateError as exc:
             yield "error", f"Could not format the output: {exc}"
+            return
+        yield "output", text
 
 
-_SANDBOX = jinja2.sandbox.ImmutableSandboxedEnvironment(autoescape=False, undefined=jinja2.StrictUndefined)
+_SANDBOX = BoundedSandbox(autoescape=False, undefined=jinja2.StrictUndefined)
 
 
 @register
