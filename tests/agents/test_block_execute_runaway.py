@@ -14,7 +14,19 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from tests import processes
 from tests.accounts.test_auth_api import assert_error
-from tests.graphs import BIG_OUTPUT, CALCULATOR, COUNTDOWN, FILL_TEMPLATE, HOLD_GIL, MATCH_TEXT_PATTERN
+from tests.graphs import (
+    AGENT_OUTPUT,
+    BIG_OUTPUT,
+    CALCULATOR,
+    COUNTDOWN,
+    FILL_TEMPLATE,
+    HOLD_GIL,
+    MATCH_TEXT_PATTERN,
+    create_graph,
+    link,
+    node,
+    run_graph,
+)
 
 LIMIT = 5 * 1024 * 1024  # BLOCK_OUTPUT_MAX_BYTES's default, which the worker has
 
@@ -52,6 +64,26 @@ class TestPatterns:
             ]
         }
         assert time.monotonic() - started < 5
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("live_worker")
+def test_in_a_graph_a_runaway_pattern_fails_its_node_naming_the_pattern(auth_client):
+    graph = create_graph(
+        auth_client,
+        [
+            node("match", MATCH_TEXT_PATTERN, text="a" * 40 + "!", match="(a|aa)+$", data="x"),
+            node("out", AGENT_OUTPUT, name="result"),
+        ],
+        [link("match", "positive", "out", "value")],
+    )
+
+    detail = run_graph(auth_client, graph, timeout=15)
+
+    assert detail["status"] == "FAILED", detail
+    assert detail["error"]["node_id"] == "match"
+    assert detail["error"]["message"].startswith("The regular expression '(a|aa)+$' took longer than 0.5 s to match")
+    assert [n["status"] for n in detail["node_executions"]] == ["FAILED"]
 
 
 @pytest.mark.django_db
