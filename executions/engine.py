@@ -14,6 +14,7 @@ BlockContext.sleep, which wakes up at once when the execution is stopped.
 
 import json
 import logging
+import math
 import queue
 import threading
 import time
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -52,9 +53,27 @@ def format_validation_error(exc: ValidationError) -> str:
     return "Invalid input: " + "; ".join(problems)
 
 
+def _finite(value: Any) -> Any:
+    """value with Infinity and NaN, which JSON (and PostgreSQL's json) has no number for, as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, dict):
+        return {_finite(key): _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
 def json_safe(value: Any, limit: int) -> Any:
-    """A JSON round-trip of value (what will be stored), refusing values past the size limit."""
-    text = json.dumps(value, default=str)
+    """A JSON round-trip of value (what will be stored), refusing values past the size limit.
+    Infinity and NaN become the text "Infinity", "-Infinity" and "NaN"."""
+    try:
+        text = json.dumps(value, default=str, allow_nan=False)
+    except ValueError as exc:
+        if "Out of range float" not in str(exc):
+            raise
+        value = _finite(value)
+        text = json.dumps(value, default=str, allow_nan=False)
     if len(text) > limit:
         raise OutputTooLarge(f"is {len(text)} bytes, over the limit of {limit} bytes")
     if "\\u0000" in text:  # PostgreSQL's JSON cannot store NUL characters
@@ -493,7 +512,9 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
         return Engine(graph_exec, parent_cancel=parent_cancel).run()
     except Exception as exc:
         logger.exception("The engine failed running execution %s", graph_exec.id)
-        return _fail(graph_exec, f"The engine failed: {exc}")
+        # A database error's text shows its internals (SQL, constraints): the log has it, not the user.
+        reason = "the database refused to store its state" if isinstance(exc, DatabaseError) else str(exc)
+        return _fail(graph_exec, f"The engine failed: {reason}.", node_error="The engine failed.")
     finally:
         control.lock_release(graph_exec_id, token)
 

@@ -358,7 +358,12 @@ EXECUTION_STOP_WAIT_SECONDS = env.float("EXECUTION_STOP_WAIT_SECONDS", default=3
 # Extra block modules to register (tests add blocks of their own).
 EXTRA_BLOCK_MODULES = env.list("EXTRA_BLOCK_MODULES", default=[])
 
+# POST /blocks/{id}/execute runs the block on the executor and waits this long for it; then the
+# block is stopped (agents/block_runner.py).
 BLOCK_EXECUTE_TIMEOUT = env.float("BLOCK_EXECUTE_TIMEOUT", default=30.0)
+# How long one match of a user's regular expression may take (Match Text Pattern, Extract Text
+# Information); past it the node fails instead of backtracking for hours.
+BLOCK_REGEX_TIMEOUT = env.float("BLOCK_REGEX_TIMEOUT", default=2.0)
 
 # --- Schedules -------------------------------------------------------------------------------
 # A schedule whose runs fail to start this many times in a row is disabled.

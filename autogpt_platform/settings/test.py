@@ -10,6 +10,8 @@ os.environ.setdefault("CLAMAV_REQUIRED", "true")
 os.environ.setdefault("ENCRYPTION_KEYS", "pqKQmmByVGaSur3Z84iNk0J1SldczPbjBX7i6DQ54qI=")
 # Blocks that only tests use: side-effect counters, a worker killer, oversized outputs.
 os.environ.setdefault("EXTRA_BLOCK_MODULES", "tests.blocks")
+# A runaway regular expression fails its node in half a second.
+os.environ.setdefault("BLOCK_REGEX_TIMEOUT", "0.5")
 # Short heartbeats, so that a lost engine is noticed within seconds.
 os.environ.setdefault("EXECUTION_HEARTBEAT_SECONDS", "1")
 # Notifications: retries, claims and time limits in seconds rather than minutes, a small email cap.
