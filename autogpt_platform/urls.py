@@ -2,7 +2,8 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from . import health
 
@@ -20,12 +21,26 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", TemplateView.as_view(template_name="pages/home.html"), name="home"),
     path("health", health.health, name="health"),
     path("health/ready", health.health_ready, name="health-ready"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Swagger UI and ReDoc from our static files (drf-spectacular-sidecar); the split view serves
+    # Swagger's start-up script as a file of its own, so the page has no inline script.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs/swagger_ui.html"),
+        name="swagger-ui",
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"),
+        name="redoc",
+    ),
+    # The live run page and the list of a user's runs.
+    path("runs/", include("executions.page_urls")),
 ]
 # Uploaded media (avatars, store media) under `make run`; static() adds nothing unless DEBUG.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
