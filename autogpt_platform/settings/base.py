@@ -5,6 +5,8 @@ start from this module and change only what differs.
 """
 
 import os
+import re
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -96,6 +98,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+# Until collectstatic has run there is no STATIC_ROOT; the finders serve meanwhile.
+warnings.filterwarnings("ignore", message=f"No directory at: {re.escape(str(STATIC_ROOT).rstrip('/'))}/?$")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
