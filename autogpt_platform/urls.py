@@ -3,9 +3,10 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from . import health
+from .api_docs import RedocView, SwaggerUIView
 
 api_v1 = [
     path("auth/", include("accounts.api.urls")),
@@ -27,18 +28,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    # Swagger UI and ReDoc from our static files (drf-spectacular-sidecar); the split view serves
-    # Swagger's start-up script as a file of its own, so the page has no inline script.
-    path(
-        "api/docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs/swagger_ui.html"),
-        name="swagger-ui",
-    ),
-    path(
-        "api/redoc/",
-        SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"),
-        name="redoc",
-    ),
+    # Swagger UI and ReDoc from our own static files (autogpt_platform/api_docs.py).
+    path("api/docs/", SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     # The live run page and the list of a user's runs.
     path("runs/", include("executions.page_urls")),
 ]
