@@ -90,6 +90,11 @@ def test_a_users_runs_are_listed_and_open_after_logging_in(page, requests_made, 
     expect(rows.first).to_contain_text("COMPLETED")
     rows.first.get_by_role("link").click()
     expect(page).to_have_url(re.compile(rf"/runs/{mine['id']}$"))
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/runs/login$"))
+    page.goto("/runs/")
+    expect(page).to_have_url(re.compile(r"/runs/login\?next=/runs/$"))
     requests_made.assert_only_host(live_server_url)
 
 
