@@ -90,8 +90,9 @@
     if (TERMINAL.has(data.status)) {
       finished = true;
       renderOutputs(data.outputs);
+      // The socket stays open: when the run ended before this page subscribed, the current state
+      // of its nodes follows this event, and a closing socket would drop it.
       setLive("done", "Finished");
-      if (socket) socket.close(1000, "run finished");
     }
   }
 
