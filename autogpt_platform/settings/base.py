@@ -198,6 +198,12 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.ApiKeyScopes",
     ],
+    # JSON nested deeper than JSON_MAX_DEPTH is a 400 (autogpt_platform/json_limits.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "autogpt_platform.json_limits.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -209,6 +215,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "autogpt_platform.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+
+# Request bodies: larger than DATA_UPLOAD_MAX_MEMORY_SIZE (file uploads aside) is a 413; JSON bodies
+# and WebSocket messages nested deeper than JSON_MAX_DEPTH levels are a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 
 # https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html
 SIMPLE_JWT = {
