@@ -6,6 +6,13 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import selectors, services
+from autogpt_platform.throttling import (
+    LoginEmailThrottle,
+    LoginIpThrottle,
+    RefreshThrottle,
+    RegisterEmailThrottle,
+    RegisterIpThrottle,
+)
 
 from . import serializers as s
 
@@ -13,6 +20,7 @@ from . import serializers as s
 class RegisterView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [RegisterIpThrottle, RegisterEmailThrottle]
 
     @extend_schema(request=s.RegisterInputSerializer, responses={201: s.UserOutputSerializer}, tags=["auth"])
     def post(self, request):
@@ -25,6 +33,7 @@ class RegisterView(APIView):
 class LoginView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [LoginIpThrottle, LoginEmailThrottle]
 
     @extend_schema(request=s.LoginInputSerializer, responses={200: s.TokenPairOutputSerializer}, tags=["auth"])
     def post(self, request):
@@ -38,6 +47,7 @@ class RefreshView(TokenRefreshView):
     """Exchange a refresh token for a new access token."""
 
     authentication_classes = ()
+    throttle_classes = [RefreshThrottle]
 
 
 class MeView(APIView):

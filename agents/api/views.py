@@ -9,6 +9,7 @@ from agents.autogpt_format import graph_to_export
 from agents.block_runner import block_execute
 from agents.blocks import all_blocks
 from autogpt_platform.pagination import PageNumberPagination, paginated
+from autogpt_platform.throttling import API_THROTTLES, BlockExecuteThrottle, ExecuteThrottle
 from executions.api.serializers import ExecutionSummarySerializer
 from executions.api.views import STATUS_PARAM, ExecutionFilter
 from executions.models import TriggerKind
@@ -39,6 +40,7 @@ class BlockListView(APIView):
 
 class BlockExecuteView(APIView):
     required_scopes = "execute_block"
+    throttle_classes = [*API_THROTTLES, BlockExecuteThrottle]
 
     @extend_schema(tags=["blocks"], request=dict, responses={200: dict})
     def post(self, request, block_id):
@@ -138,6 +140,7 @@ class GraphExportView(APIView):
 
 class GraphExecuteView(APIView):
     required_scopes = "execute_graph"
+    throttle_classes = [*API_THROTTLES, ExecuteThrottle]
 
     @extend_schema(tags=["executions"], request=s.ExecuteInputSerializer, responses={201: ExecutionSummarySerializer})
     def post(self, request, graph_id, version=None):

@@ -14,6 +14,7 @@ from kombu import Exchange, Queue
 
 from autogpt_platform.encryption import parse_encryption_keys
 from autogpt_platform.queues import CeleryQueue, periodic_task_with_expiry
+from autogpt_platform.throttle_rates import parse_throttle_rates
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Embedded SQLite database, Redis socket and local media live here.
@@ -213,8 +214,20 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "autogpt_platform.exceptions.api_exception_handler",
+    # Rate limits in Redis (autogpt_platform/throttling.py); views add their own (login, execute...).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "autogpt_platform.throttling.ApiThrottle",
+        "autogpt_platform.throttling.ApiKeyThrottle",
+    ],
+    # The client's IP is REMOTE_ADDR, or the address this many proxies back in X-Forwarded-For.
+    # 0 ignores X-Forwarded-For, which clients could otherwise forge to escape their limits.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+
+# Rates per scope (autogpt_platform/throttle_rates.py), overridable as one variable:
+# THROTTLE_RATES=login=10/min,register=20/hour,execute=600/min,api=3000/min
+THROTTLE_RATES = parse_throttle_rates(env.str("THROTTLE_RATES", default=""))
 
 # Request bodies: larger than DATA_UPLOAD_MAX_MEMORY_SIZE (file uploads aside) is a 413; JSON bodies
 # and WebSocket messages nested deeper than JSON_MAX_DEPTH levels are a 400.

@@ -20,6 +20,13 @@ os.environ.setdefault("NOTIFICATION_TASK_SOFT_TIME_LIMIT", "3")
 os.environ.setdefault("NOTIFICATION_TASK_TIME_LIMIT", "4")
 os.environ.setdefault("NOTIFICATION_CLAIM_SECONDS", "5")
 os.environ.setdefault("NOTIFICATION_EMAIL_DAILY_CAP", "3")
+# Rate limits far above what the suite does (it logs in and runs a lot from one address); the
+# throttling tests set tight rates of their own.
+os.environ.setdefault(
+    "THROTTLE_RATES",
+    "login=100000/min,register=100000/min,refresh=100000/min,execute=100000/min,"
+    "block_execute=100000/min,api=100000/min,api_key=100000/min",
+)
 
 from .base import *  # noqa: E402,F401,F403
 
