@@ -173,6 +173,16 @@ class UserThrottle(RedisRateThrottle):
         return f"user:{user.pk}" if user is not None and user.is_authenticated else None
 
 
+class PasswordChangeThrottle(UserThrottle):
+    """Guesses at the current password count like logins, per user."""
+
+    scope = "login"
+
+    def identity(self, request, view) -> str | None:
+        identity = super().identity(request, view)
+        return identity and f"password-{identity}"
+
+
 class ExecuteThrottle(UserThrottle):
     scope = "execute"
 

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Refresh tokens are recorded, so that they can be revoked (rotation, logout, password change).
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
@@ -242,7 +244,13 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "UPDATE_LAST_LOGIN": True,
+    # A refresh token works once: /auth/refresh answers a new one and revokes the one given.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
+
+# Expired refresh tokens (revoked or not) are forgotten this often (system_events).
+TOKEN_FLUSH_INTERVAL_SECONDS = env.float("TOKEN_FLUSH_INTERVAL_SECONDS", default=24 * 3600.0)
 
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
@@ -428,6 +436,9 @@ CELERY_BEAT_SCHEDULE = {
     ),
     "send-notification-summaries": periodic_task_with_expiry(
         "notifications.tasks.send_notification_summaries", NOTIFICATION_SUMMARY_INTERVAL_SECONDS
+    ),
+    "flush-expired-refresh-tokens": periodic_task_with_expiry(
+        "accounts.tasks.flush_expired_refresh_tokens", TOKEN_FLUSH_INTERVAL_SECONDS
     ),
 }
 
