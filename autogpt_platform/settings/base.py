@@ -25,7 +25,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core ------------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-change-me-0123456789abcdef0123456789abcdef")
+# No default here: dev.py makes one under VAR_DIR, test.py sets a fixed one, prod.py requires it.
+SECRET_KEY = env("SECRET_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -237,10 +238,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 
 # https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html
+# Tokens are signed with JWT_SIGNING_KEY, or SECRET_KEY when it is empty.
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=30)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=7)),
-    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "UPDATE_LAST_LOGIN": True,

@@ -6,6 +6,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autogp
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 os.environ.setdefault("CLAMAV_REQUIRED", "true")
+# Fixed keys, so that tokens signed here are valid in the servers the tests start. Not secrets.
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-a-secret-3f9c1e7a5b2d4068a1c3e5f7b9d0c2e4")
 # A fixed key, so that workers and servers the tests start read what the tests stored. Not a secret.
 os.environ.setdefault("ENCRYPTION_KEYS", "pqKQmmByVGaSur3Z84iNk0J1SldczPbjBX7i6DQ54qI=")
 # Blocks that only tests use: side-effect counters, a worker killer, oversized outputs.
