@@ -8,8 +8,10 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from kombu import Exchange, Queue
 
 from autogpt_platform.encryption import parse_encryption_keys
@@ -63,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "autogpt_platform.urls"
@@ -319,6 +322,46 @@ if MEDIA_S3_BUCKET:
             "file_overwrite": False,
         },
     }
+
+
+# --- Content Security Policy ----------------------------------------------------------------
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+# Every page is ours (the admin, Swagger UI and ReDoc from drf-spectacular-sidecar's static files,
+# the run pages): scripts come only from our own static files, never inline or from another host.
+# Styles also allow inline: the admin and Swagger UI set style attributes, ReDoc adds <style>
+# elements at run time; inline style cannot run code. Images also allow data: (Swagger UI's and
+# the admin's icons) and the media host (store media shown in the admin review).
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+_media_sources: list[str] = []
+if MEDIA_S3_BUCKET:
+    _custom_domain = env("MEDIA_S3_CUSTOM_DOMAIN", default="")
+    _endpoint = _origin(env("MEDIA_S3_ENDPOINT_URL", default=""))
+    _media_sources = [f"https://{_custom_domain}" if _custom_domain else _endpoint or "https://*.amazonaws.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", *_media_sources, *env.list("CSP_IMG_SRC", default=[])],
+        "font-src": [SELF, "data:"],
+        # The API (Swagger's "Try it out") and /ws; CSP_CONNECT_SRC adds origins, e.g. the
+        # WebSocket server's when it has a host of its own (wss://ws.example.com).
+        "connect-src": [
+            SELF,
+            *filter(None, [_origin(env("RUN_PAGE_WEBSOCKET_URL", default=""))]),
+            *env.list("CSP_CONNECT_SRC", default=[]),
+        ],
+        "worker-src": [SELF, "blob:"],  # ReDoc's search runs in a worker made from a blob
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Outbound HTTP (SSRF-safe client) ---------------------------------------------------------
 # autogpt_platform/safe_http.py: every request a block or a webhook makes. ALLOWED_HOSTS entries

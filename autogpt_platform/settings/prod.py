@@ -30,6 +30,21 @@ if not ENCRYPTION_KEYS:
         'Generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
     )
 DEBUG = False
+
+# --- HTTPS, behind a proxy that terminates TLS ------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.security
+# The proxy says which scheme the client used; it must set X-Forwarded-Proto itself (overwriting
+# any the client sent). Plain HTTP is redirected to HTTPS, except the health probes, which come
+# over plain HTTP from inside the network (docker/compose.yml). HSTS then keeps browsers on HTTPS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^health(/ready)?$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Asking for the browsers' preload list binds the domain and all its subdomains to HTTPS for good,
+# and anyone may submit a domain whose header asks for it: the operator's decision, off by default
+# (so Django's reminder, W021, is silenced unless it is on).
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
