@@ -348,8 +348,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF, UNSAFE_INLINE],
         "img-src": [SELF, "data:", *_media_sources, *env.list("CSP_IMG_SRC", default=[])],
         "font-src": [SELF, "data:"],
-        # The API (Swagger's "Try it out") and /ws; CSP_CONNECT_SRC adds origins, e.g. the
-        # WebSocket server's when it has a host of its own (wss://ws.example.com).
+        # The API (Swagger's "Try it out") and /ws; the run page's WebSocket server when it has a
+        # host of its own (RUN_PAGE_WEBSOCKET_URL), and what CSP_CONNECT_SRC adds.
         "connect-src": [
             SELF,
             *filter(None, [_origin(env("RUN_PAGE_WEBSOCKET_URL", default=""))]),
