@@ -10,6 +10,8 @@ from django.conf import settings
 
 from agents.models import Graph
 from autogpt_platform.json_limits import JsonTooDeepError, check_depth, json_loads_limited
+from executions.models import GraphExecution
+from tests.executions.test_triggers import create_trigger, deliver, webhook_graph
 from tests.factories import DEFAULT_PASSWORD
 from tests.graphs import STORE_VALUE, node
 
@@ -128,6 +130,18 @@ class TestNesting:
 
         body = assert_error_shape(auth_client.post("/api/v1/graphs", graph, format="json"), 400, "validation_error")
         assert "deeper than 8 levels" in body["message"]
+
+
+@pytest.mark.django_db
+def test_a_webhook_delivery_nested_350_deep_is_a_400_and_starts_nothing(auth_client, api_client):
+    graph = webhook_graph(auth_client)
+    trigger = create_trigger(auth_client, graph)
+
+    response = deliver(api_client, trigger, {"name": "Ada", "payload": nested(350)})
+
+    body = assert_error_shape(response, 400, "validation_error")
+    assert list(body["details"]) == ["body"]
+    assert not GraphExecution.objects.exists()
 
 
 class TestCheckDepth:
