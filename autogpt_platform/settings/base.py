@@ -329,8 +329,9 @@ if MEDIA_S3_BUCKET:
 # Every page is ours (the admin, Swagger UI and ReDoc from drf-spectacular-sidecar's static files,
 # the run pages): scripts come only from our own static files, never inline or from another host.
 # Styles also allow inline, for ReDoc, which adds <style> elements at run time (the admin, Swagger
-# UI and the run pages were checked in Chromium without it); inline style cannot run code. Images also allow data: (Swagger UI's and
-# the admin's icons) and the media host (store media shown in the admin review).
+# UI and the run pages were checked in Chromium without it); inline style cannot run code. Images
+# also allow data: (Swagger UI's and the admin's icons) and the media host (store media shown in
+# the admin review).
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""

@@ -5,8 +5,11 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F401,F403
 from .base import ENCRYPTION_KEYS, env
 
-# Keys that were ever written in this code base: never valid in production.
-PUBLISHED_KEYS = {"dev-insecure-change-me-0123456789abcdef0123456789abcdef"}
+# Keys that were ever written in this code base (the old default, the tests'): never valid here.
+PUBLISHED_KEYS = {
+    "dev-insecure-change-me-0123456789abcdef0123456789abcdef",
+    "test-only-secret-key-not-a-secret-3f9c1e7a5b2d4068a1c3e5f7b9d0c2e4",
+}
 
 
 def _refuse_weak_key(name: str, key: str) -> None:

@@ -134,7 +134,14 @@ class TestProd:
         assert "SECRET_KEY" in result.stderr and "ImproperlyConfigured" in result.stderr
 
     @pytest.mark.parametrize(
-        "key", [FORMER_DEFAULT, "django-insecure-" + "a1b2c3d4e5" * 5, "x" * 60, "short-but-varied-key-123"]
+        "key",
+        [
+            FORMER_DEFAULT,
+            "test-only-secret-key-not-a-secret-3f9c1e7a5b2d4068a1c3e5f7b9d0c2e4",  # settings/test.py's
+            "django-insecure-" + "a1b2c3d4e5" * 5,
+            "x" * 60,
+            "short-but-varied-key-123",
+        ],
     )
     def test_refuses_a_published_or_trivial_key_without_printing_it(self, key):
         result = prod(SECRET_KEY=key)
