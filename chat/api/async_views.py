@@ -47,6 +47,12 @@ class AsyncAPIView(APIView):
             if inspect.isawaitable(response):
                 response = await response
         except Exception as exc:
-            response = await sync_to_async(self.handle_exception)(exc)
+            response = await sync_to_async(self._handle_exception)(exc)
         self.response = self.finalize_response(drf_request, response, *args, **kwargs)
         return self.response
+
+    def _handle_exception(self, exc: Exception):
+        # The exception handler marks the request's transaction for rollback; this view has none
+        # (its services committed or rolled back their own), so give it an empty one to mark.
+        with transaction.atomic():
+            return self.handle_exception(exc)

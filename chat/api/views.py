@@ -5,9 +5,7 @@ thread. The turn itself runs on an executor (chat/turns.py)."""
 import uuid
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
 from django.http import StreamingHttpResponse
-from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -140,8 +138,6 @@ class SessionStreamView(AsyncAPIView):
         return event_stream_response(turn_id, last_event_id or "0-0")
 
 
-# Not one transaction: the cancel is committed at once, then the view waits for the turn to end.
-@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class SessionCancelView(APIView):
     required_scopes = "use_chat"
 
