@@ -100,6 +100,10 @@ def session_detail_get(*, user: User, session_id: uuid.UUID) -> SessionDetail:
     )
 
 
+def turn_is_running(*, session_id: uuid.UUID, turn_id: uuid.UUID) -> bool:
+    return ChatSession.objects.filter(id=session_id, turn_id=turn_id, status=SessionStatus.RUNNING).exists()
+
+
 def turn_to_relay(*, user: User, session_id: uuid.UUID, last_event_id: str | None) -> uuid.UUID | None:
     """The turn a GET of the session's stream relays: the running one; or, for a client that gives
     the id of the last event it saw, the turn that ended since if events after that id remain. None:

@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -87,7 +88,7 @@ def session_delete(*, user: User, session_id: uuid.UUID) -> None:
     elif turn_id:
         transaction.on_commit(lambda: streams.stream_delete(turn_id=turn_id))
     session.delete()
-    streams.session_cache_delete(session_id=session_id)
+    transaction.on_commit(partial(streams.session_cache_delete, session_id=session_id))
 
 
 # --- messages ------------------------------------------------------------------------------------
@@ -168,21 +169,26 @@ def turn_start(*, user: User, session_id: uuid.UUID, message: str) -> ChatSessio
 
 
 def turn_end(*, session_id: uuid.UUID, turn_id: uuid.UUID, events: list[dict[str, Any]]) -> bool:
-    """End the turn if it is still the session's running one: append `events` (an error, an
-    abort), then `finish` and `[DONE]`, and make the session idle. False when it had ended already."""
+    """End the turn if it is still the session's running one: the session becomes idle, then (after
+    commit, so that a follower who sees the end finds the session idle) `events` (an error, an
+    abort), `finish` and `[DONE]` are appended. False when it had ended already."""
     with transaction.atomic():
         session = ChatSession.objects.select_for_update().filter(id=session_id).first()
         if session is None or session.turn_id != turn_id or session.status != SessionStatus.RUNNING:
             return False
-        for event in [*events, {"type": "finish"}]:
-            streams.event_append(session_id=session_id, turn_id=turn_id, event=event)
-        streams.event_append(session_id=session_id, turn_id=turn_id, event=streams.DONE)
         session.status = SessionStatus.IDLE
         session.save(update_fields=["status", "updated_at"])
-        streams.session_cache_set(session_id=session_id, status=session.status, turn_id=turn_id)
+        transaction.on_commit(partial(_publish_end, session_id=session_id, turn_id=turn_id, events=events))
+    return True
+
+
+def _publish_end(*, session_id: uuid.UUID, turn_id: uuid.UUID, events: list[dict[str, Any]]) -> None:
+    for event in [*events, {"type": "finish"}]:
+        streams.event_append(session_id=session_id, turn_id=turn_id, event=event)
+    streams.event_append(session_id=session_id, turn_id=turn_id, event=streams.DONE)
+    streams.session_cache_set(session_id=session_id, status=SessionStatus.IDLE, turn_id=turn_id)
     streams.stream_close(turn_id=turn_id)
     streams.heartbeat_clear(turn_id=turn_id)
-    return True
 
 
 def _end_if_untaken(*, session_id: uuid.UUID, turn_id: uuid.UUID, events: list[dict[str, Any]]) -> bool:

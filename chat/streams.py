@@ -16,7 +16,7 @@ Keys:
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cache
 from typing import Any
 
@@ -132,20 +132,32 @@ def sse_event(event_id: str, data: str) -> bytes:
     return f"id: {event_id}\ndata: {data}\n\n".encode()
 
 
-async def relay(*, turn_id: Any, after: str = "0-0") -> AsyncIterator[bytes]:
+async def relay(
+    *, turn_id: Any, after: str = "0-0", is_running: Callable[[], Awaitable[bool]] | None = None
+) -> AsyncIterator[bytes]:
     """The turn's events after `after` as server-sent events, as they are appended, until DONE.
+
     A comment goes out after CHAT_SSE_HEARTBEAT_SECONDS without events, so that proxies keep an
-    idle stream open; a stream that expired meanwhile ends. A client that leaves cancels the
-    XREAD it is waiting in (Django cancels the response), which closes the connection."""
+    idle stream open. The stream ends early when its key expired, or when `is_running()` has
+    said for two silences in a row that the turn is over without its end reaching the stream
+    (whoever ended it died in between). A client that leaves cancels the XREAD it is waiting
+    in (Django cancels the response), which closes the connection."""
     key = _events_key(turn_id)
-    block_ms = max(1, int(float(settings.CHAT_SSE_HEARTBEAT_SECONDS) * 1000))
-    client = aioredis.Redis.from_url(settings.REDIS_URL, decode_responses=True, socket_connect_timeout=2)
+    heartbeat_seconds = float(settings.CHAT_SSE_HEARTBEAT_SECONDS)
+    block_ms = max(1, int(heartbeat_seconds * 1000))
+    # The socket may stay silent for a whole XREAD BLOCK: its timeout must be longer.
+    client = aioredis.Redis.from_url(
+        settings.REDIS_URL, decode_responses=True, socket_connect_timeout=2, socket_timeout=heartbeat_seconds + 10
+    )
     try:
-        last = after
+        last, silences_over = after, 0
         while True:
             answer: Any = await client.xread({key: last}, count=100, block=block_ms)
             if not answer:
                 if not await client.exists(key):
+                    return
+                silences_over = silences_over + 1 if is_running is not None and not await is_running() else 0
+                if silences_over >= 2:
                     return
                 yield HEARTBEAT_COMMENT
                 continue

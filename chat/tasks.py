@@ -5,6 +5,7 @@ Services enqueue these tasks, so the tasks import what they call inside their bo
 import uuid
 
 from celery import shared_task
+from celery.signals import worker_init
 
 from autogpt_platform.queues import CeleryQueue
 
@@ -28,3 +29,10 @@ def reap_lost_chat_turns() -> dict[str, int]:
     from .services import turn_reap_lost
 
     return turn_reap_lost()
+
+
+@worker_init.connect
+def preload_turns(**kwargs) -> None:
+    """Import what a turn runs (the LLM SDKs take seconds to import) in the worker's main
+    process, before it forks its pool, rather than in the first turn of each child."""
+    from . import turns  # noqa: F401

@@ -104,3 +104,13 @@ def types(events: list[Event]) -> list[str]:
 
 def text_of(events: list[Event]) -> str:
     return "".join(event.json["delta"] for event in events if event.type == "text-delta")
+
+
+def request_json(server: str, user, method: str, path: str, body: dict | None = None) -> tuple[int, Any]:
+    """A plain JSON request to the live server: (status, body)."""
+    stream = EventStream(server, method, path, user, body)
+    try:
+        raw = stream.response.read()
+        return stream.status, json.loads(raw) if raw else None
+    finally:
+        stream.close()

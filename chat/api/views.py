@@ -3,6 +3,7 @@ async (AsyncAPIView): they relay a turn's Redis Stream as server-sent events wit
 thread. The turn itself runs on an executor (chat/turns.py)."""
 
 import uuid
+from functools import partial
 
 from asgiref.sync import sync_to_async
 from django.http import StreamingHttpResponse
@@ -36,8 +37,10 @@ LAST_EVENT_ID = OpenApiParameter(
 )
 
 
-def event_stream_response(turn_id: uuid.UUID, after: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(streams.relay(turn_id=turn_id, after=after), content_type="text/event-stream")
+def event_stream_response(session_id: uuid.UUID, turn_id: uuid.UUID, after: str) -> StreamingHttpResponse:
+    is_running = partial(sync_to_async(selectors.turn_is_running), session_id=session_id, turn_id=turn_id)
+    events = streams.relay(turn_id=turn_id, after=after, is_running=is_running)
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass events on at once
     response["x-vercel-ai-ui-message-stream"] = "v1"
@@ -106,7 +109,7 @@ class SessionStreamView(AsyncAPIView):
         the turn's events stream back as they happen."""
         session = await sync_to_async(self._start_turn)(request, session_id)
         assert session.turn_id is not None
-        return event_stream_response(session.turn_id, "0-0")
+        return event_stream_response(session.id, session.turn_id, "0-0")
 
     @staticmethod
     def _start_turn(request, session_id):
@@ -135,7 +138,7 @@ class SessionStreamView(AsyncAPIView):
         )
         if turn_id is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return event_stream_response(turn_id, last_event_id or "0-0")
+        return event_stream_response(session_id, turn_id, last_event_id or "0-0")
 
 
 class SessionCancelView(APIView):

@@ -103,7 +103,7 @@ class TestSessions:
         assert [item["title"] for item in page["results"]] == ["first, renamed"]
         assert page["next"]
 
-    def test_detail_rename_and_delete(self, auth_client):
+    def test_detail_rename_and_delete(self, auth_client, django_capture_on_commit_callbacks):
         created = create_session(auth_client)
 
         detail = auth_client.get(f"{BASE}/{created['id']}").json()
@@ -119,7 +119,8 @@ class TestSessions:
             field="title",
         )
 
-        assert auth_client.delete(f"{BASE}/{created['id']}").status_code == 204
+        with django_capture_on_commit_callbacks(execute=True):
+            assert auth_client.delete(f"{BASE}/{created['id']}").status_code == 204
         assert_error(auth_client.get(f"{BASE}/{created['id']}"), 404, "not_found")
         assert streams.session_cache_get(session_id=created["id"]) == {}
 
@@ -222,11 +223,14 @@ class TestCancelAndReaper:
 
         assert response.json() == {"cancelled": False, "reason": "No turn is running."}
 
-    def test_cancel_ends_a_turn_no_worker_has_taken_at_once(self, auth_client, user):
+    def test_cancel_ends_a_turn_no_worker_has_taken_at_once(
+        self, auth_client, user, django_capture_on_commit_callbacks
+    ):
         session = create_session(auth_client)
         started = services.turn_start(user=user, session_id=session["id"], message="hi")
 
-        response = auth_client.post(f"{BASE}/{session['id']}/cancel")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = auth_client.post(f"{BASE}/{session['id']}/cancel")
 
         assert response.json() == {"cancelled": True, "reason": None}
         assert ChatSession.objects.get(id=session["id"]).status == SessionStatus.IDLE
@@ -237,7 +241,9 @@ class TestCancelAndReaper:
             "[DONE]",
         ]
 
-    def test_the_reaper_ends_turns_no_worker_will_finish(self, auth_client, user, settings):
+    def test_the_reaper_ends_turns_no_worker_will_finish(
+        self, auth_client, user, settings, django_capture_on_commit_callbacks
+    ):
         settings.CHAT_TURN_QUEUE_TIMEOUT_SECONDS = 60
         lost, live, long_queued, fresh = (create_session(auth_client) for _ in range(4))
         settings.CHAT_MAX_CONCURRENT_TURNS = 4
@@ -250,7 +256,8 @@ class TestCancelAndReaper:
         ChatSession.objects.filter(id=long_queued["id"]).update(turn_queued_at=timezone.now() - timedelta(minutes=2))
         streams.heartbeat(turn_id=turns["live"], worker="alive@host")
 
-        assert services.turn_reap_lost() == {"reaped": 2}
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.turn_reap_lost() == {"reaped": 2}
 
         statuses = dict(ChatSession.objects.values_list("id", "status"))
         assert statuses[uuid.UUID(lost["id"])] == statuses[uuid.UUID(long_queued["id"])] == SessionStatus.IDLE
