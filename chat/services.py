@@ -137,7 +137,7 @@ def turn_start(*, user: User, session_id: uuid.UUID, message: str) -> ChatSessio
     if len(message) > MAX_MESSAGE_CHARS:
         raise FieldError("message", f"The message is {len(message)} characters long; at most {MAX_MESSAGE_CHARS}.")
     # One turn start at a time per user, so that two sessions cannot both take the last slot.
-    User.objects.select_for_update().filter(id=user.id).exists()
+    User.objects.select_for_update().only("id").get(id=user.id)
     session = ChatSession.objects.select_for_update().filter(id=session_id, user=user).first()
     if session is None:
         session_get(user=user, session_id=session_id)  # raises NotFoundError

@@ -235,6 +235,9 @@ SPECTACULAR_SETTINGS = {
         "UserPasswordCredentialTypeEnum": "integrations.api.serializers.USER_PASSWORD_TYPE",
         "HostScopedCredentialTypeEnum": "integrations.api.serializers.HOST_SCOPED_TYPE",
         "CreatableCredentialTypeEnum": "integrations.api.serializers.CREATABLE_TYPES",
+        "ExecutionStatusEnum": "executions.models.ExecutionStatus",
+        "ChatSessionStatusEnum": "chat.models.SessionStatus",
+        "ChatMessageRoleEnum": "chat.models.MessageRole",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
