@@ -197,9 +197,9 @@ def _end_if_untaken(*, session_id: uuid.UUID, turn_id: uuid.UUID, events: list[d
         untaken = (
             ChatSession.objects.select_for_update()
             .filter(id=session_id, turn_id=turn_id, status=SessionStatus.RUNNING, turn_started_at__isnull=True)
-            .exists()
+            .first()
         )
-        return untaken and turn_end(session_id=session_id, turn_id=turn_id, events=events)
+        return untaken is not None and turn_end(session_id=session_id, turn_id=turn_id, events=events)
 
 
 def turn_cancel(*, user: User, session_id: uuid.UUID) -> tuple[bool, str]:

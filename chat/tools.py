@@ -36,6 +36,7 @@ from store.selectors import store_agent_list, store_version_get_approved
 logger = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 10
+BLOCK_SEARCH_LIMIT = 5
 RUN_POLL_SECONDS = 0.25
 
 
@@ -220,6 +221,23 @@ def get_execution_results(context: ToolContext, arguments: ExecutionArguments) -
 
 
 # --- blocks ------------------------------------------------------------------------------------------
+SCHEMA_KEYS = ("type", "description", "default", "enum", "items", "anyOf")
+
+
+def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pin schema as the model needs it: each property's type, description, default and
+    choices ($refs to enums inlined), without pydantic's titles and definitions."""
+    definitions = schema.get("$defs", {})
+    properties = {}
+    for name, spec in schema.get("properties", {}).items():
+        if "$ref" in spec:
+            spec = {**definitions.get(spec["$ref"].rsplit("/", 1)[-1], {}), **spec}
+        if "allOf" in spec and len(spec["allOf"]) == 1 and "$ref" in spec["allOf"][0]:
+            spec = {**definitions.get(spec["allOf"][0]["$ref"].rsplit("/", 1)[-1], {}), **spec}
+        properties[name] = {key: value for key, value in spec.items() if key in SCHEMA_KEYS}
+    return {"properties": properties, "required": schema.get("required", [])}
+
+
 def find_block(context: ToolContext, arguments: FindBlockArguments) -> dict[str, Any]:
     words = [word.lower() for word in arguments.query.split() if len(word) > 1]
     scored = []
@@ -230,14 +248,14 @@ def find_block(context: ToolContext, arguments: FindBlockArguments) -> dict[str,
         score = sum(word in text for word in words) + sum(word in block.name.lower() for word in words)
         if score or not words:
             scored.append((-score, block.name, block))
-    blocks = [block for _, _, block in sorted(scored)[:SEARCH_LIMIT]]
+    blocks = [block for _, _, block in sorted(scored)[:BLOCK_SEARCH_LIMIT]]
     found = [
         {
             "id": block.id,
             "name": block.name,
             "description": block.description(),
-            "input_schema": block.Input.model_json_schema(),
-            "output_schema": block.Output.model_json_schema(),
+            "input_schema": _compact_schema(block.Input.model_json_schema()),
+            "output_schema": _compact_schema(block.Output.model_json_schema()),
         }
         for block in blocks
     ]

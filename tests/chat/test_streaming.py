@@ -156,7 +156,7 @@ def test_a_tool_round_runs_the_calculator_and_answers_from_its_result(live_serve
 
 
 def test_a_dropped_client_rejoins_with_last_event_id_and_misses_nothing(live_server_url, user, auth_client, llm):
-    words = " ".join(f"word{i}" for i in range(24))
+    words = " ".join(f"word{i}" for i in range(40))
     llm.script(Text(words, chunk_delay=0.15))
     session_id = new_session(auth_client)
 
