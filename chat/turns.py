@@ -37,7 +37,7 @@ from .tools import ToolContext, tool_call, tool_definitions
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-WATCH_SECONDS = 0.1
+WATCH_SECONDS = 0.2
 
 SYSTEM_PROMPT = """You are the assistant of the AutoGPT Platform, where people build AI agents and run them.
 Help the user by finding and running their agents and blocks with your tools:
@@ -200,9 +200,9 @@ def _model_and_credential(session: ChatSession):
         title = PROVIDER_TITLES.get(provider, provider)
         setting = f"the operator sets {exc.setting}" if exc.setting else "the operator configures it"
         raise TurnFailed(
-            f"The assistant has no language model to use: CHAT_MODEL is '{model}', a {title} model, and no "
-            f"{title} credential is configured. To fix it, {setting}, or sets CHAT_MODEL to a model of a "
-            "configured provider; or create the chat with llm_credential_id naming one of your own credentials."
+            f"The assistant has no language model to use: its model is '{model}' ({title}) and no {title} "
+            f"credential is configured. To fix it, {setting}, or sets CHAT_MODEL to a model of a configured "
+            "provider; or create the chat with llm_credential_id naming one of your own credentials."
         ) from None
     except CredentialError as exc:
         raise TurnFailed(exc.message) from None

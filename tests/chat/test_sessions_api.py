@@ -2,6 +2,7 @@
 turn no worker has taken, the reaper, and what the model is given back. Streaming through a real
 daphne and worker is in test_streaming.py."""
 
+import asyncio
 import json
 import uuid
 from datetime import timedelta
@@ -290,3 +291,20 @@ def test_history_gives_the_model_a_result_for_every_tool_call(user):
         {"role": "tool", "tool_call_id": "call_b", "content": '{"error": "The call did not complete."}'},
         {"role": "user", "content": "well?"},
     ]
+
+
+def test_a_follower_of_a_turn_ended_without_its_end_gives_up_after_two_silences(settings):
+    settings.CHAT_SSE_HEARTBEAT_SECONDS = 0.2
+    turn_id = uuid.uuid4()
+    streams.event_append(session_id=uuid.uuid4(), turn_id=turn_id, event={"type": "start", "messageId": str(turn_id)})
+
+    async def over() -> bool:
+        return False
+
+    async def follow() -> list[bytes]:
+        return [chunk async for chunk in streams.relay(turn_id=turn_id, is_running=over)]
+
+    chunks = asyncio.run(asyncio.wait_for(follow(), 5))
+
+    assert chunks[0].startswith(b"id: ") and b'"type":"start"' in chunks[0]
+    assert chunks[1:] == [streams.HEARTBEAT_COMMENT]

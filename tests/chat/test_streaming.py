@@ -408,3 +408,35 @@ def test_a_turn_whose_worker_is_lost_is_ended_by_the_reaper(user, auth_client, l
         assert wait_idle(session_id).status == SessionStatus.IDLE
     finally:
         server.stop()
+
+
+def test_a_session_with_the_users_own_credential_uses_its_key(live_server_url, user, auth_client, llm):
+    own_key = "sk-user-own-key-0123456789"
+    credential = auth_client.post(
+        "/api/v1/integrations/openai/credentials",
+        {"type": "api_key", "api_key": own_key, "title": "mine"},
+        format="json",
+    ).json()
+    created = auth_client.post(SESSIONS, {"llm_credential_id": credential["id"]}, format="json").json()
+    llm.script(Text("Paid by you."))
+
+    events = post_message(live_server_url, user, created["id"], "Who pays?").read_all()
+
+    assert text_of(events) == "Paid by you."
+    (request,) = llm.requests
+    assert request.api_key == own_key
+    detail = auth_client.get(f"{SESSIONS}/{created['id']}").json()
+    assert own_key not in json.dumps(detail) and own_key not in "".join(e.data for e in events)
+
+
+def test_a_model_that_calls_no_tools_is_asked_without_them(live_server_url, user, auth_client, llm):
+    local = next(c for c in auth_client.get("/api/v1/integrations/credentials").json() if c["provider"] == "local")
+    created = auth_client.post(SESSIONS, {"llm_credential_id": local["id"]}, format="json").json()
+    llm.script(Text("Small but here."))
+
+    events = post_message(live_server_url, user, created["id"], "Hi").read_all()
+
+    assert text_of(events) == "Small but here."
+    (request,) = llm.requests
+    assert request.json["model"] == created["model"] == "smollm2-135m-instruct"
+    assert "tools" not in request.json
