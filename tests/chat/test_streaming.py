@@ -13,7 +13,6 @@ from chat.tasks import reap_lost_chat_turns
 from executions.models import GraphExecution
 from tests import processes
 from tests.clients import client_for
-from tests.conftest import SYSTEM_OPENAI_KEY, llm_env
 from tests.graphs import (
     AGENT_OUTPUT,
     CALCULATOR,
@@ -24,6 +23,7 @@ from tests.graphs import (
     node,
     wait_for_status,
 )
+from tests.llm_replies import SYSTEM_OPENAI_KEY, llm_env
 from tests.sse import post_message, rejoin, request_json, text_of, types
 from tests.stand_ins.llm import Text, ToolCalls
 from tests.submissions import publish
