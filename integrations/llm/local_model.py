@@ -80,9 +80,7 @@ def key_settings() -> list[str]:
 def configured_key_providers() -> list[str]:
     """Providers whose key the operator set, in PROVIDERS' order."""
     return [
-        provider.name
-        for provider in PROVIDERS.values()
-        if provider.system_api_key_setting and is_configured(provider)
+        provider.name for provider in PROVIDERS.values() if provider.system_api_key_setting and is_configured(provider)
     ]
 
 
