@@ -322,8 +322,9 @@ def test_the_operator_ollama_host_is_trusted_loopback_and_all(llm):
     assert llm.requests[0].json["model"] == "qwen2.5:0.5b"
 
 
-def test_the_embedded_model_not_yet_running_says_so(llm, settings):
+def test_the_embedded_model_not_yet_running_says_so(llm, settings, tmp_path):
     settings.LOCAL_LLM_BASE_URL = f"http://127.0.0.1:{closed_port()}"
+    settings.VAR_DIR = tmp_path  # no status from a make run in this checkout
 
     with pytest.raises(LlmServerNotRunning, match="embedded model is still being prepared"):
         llm_complete(
