@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from agents.blocks import BlockContext, BlockError
@@ -28,6 +29,7 @@ from integrations.llm.local_model import (
     local_model_status_write,
     model_file,
     packages_missing,
+    server_answers,
 )
 from integrations.llm.registry import LOCAL_MODEL
 from integrations.selectors import ResolvedCredential
@@ -276,7 +278,9 @@ def stop_role(role: PlatformProcess) -> int:
 @pytest.mark.django_db
 def test_the_role_idles_when_a_key_is_set_and_stops_on_sigterm(tmp_path):
     role = PlatformProcess(
-        "model-role-idle", [sys.executable, "manage.py", "run_local_model"], env=role_env(tmp_path, GROQ_API_KEY="gsk_x")
+        "model-role-idle",
+        [sys.executable, "manage.py", "run_local_model"],
+        env=role_env(tmp_path, GROQ_API_KEY="gsk_x"),
     )
     try:
         role.wait_for_log("The embedded model is not served: GROQ_API_KEY is set (LOCAL_LLM=auto).", timeout=60)
@@ -312,7 +316,7 @@ def test_the_role_reports_a_port_in_use_as_failed_and_stays_up(tmp_path):
 
 
 @pytest.mark.django_db
-def test_the_role_waits_for_another_installation_into_the_same_environment(tmp_path):
+def test_the_role_waits_for_another_installation_then_serves_and_takes_its_server_down(tmp_path):
     lock_path = Path(sys.prefix) / ".local-model-install.lock"
     port = free_port()
     with open(lock_path, "a") as lock:
@@ -333,5 +337,10 @@ def test_the_role_waits_for_another_installation_into_the_same_environment(tmp_p
         # Everything is installed already: straight to loading, then ready.
         wait_until(lambda: status_of(tmp_path).get("state") == "ready", timeout=90, message="the model to be ready")
         assert "Loading SmolLM2-135M-Instruct.Q4_1.gguf" in role.log()
+        (server,) = psutil.Process(role.pid).children(recursive=True)
+        assert "llama_cpp.server" in server.cmdline()
+        assert server_answers(f"http://127.0.0.1:{port}/v1")
     finally:
         assert stop_role(role) == 0
+    assert not server.is_running() or server.status() == psutil.STATUS_ZOMBIE
+    assert not server_answers(f"http://127.0.0.1:{port}/v1")
