@@ -138,8 +138,13 @@ def test_run_platform_serves_ready_on_embedded_defaults_and_ctrl_c_stops_everyth
 
     # Once the installation is done, the model role loads the model and the same agent answers.
     release_install_lock()
+
+    def local_model_status():
+        _, body = get_json(f"http://127.0.0.1:{port}/health/ready")
+        return ((body or {}).get("checks") or {}).get("local_model", {}).get("status")
+
     wait_until(
-        lambda: get_json(f"http://127.0.0.1:{port}/health/ready")[1]["checks"]["local_model"]["status"] == "ok",
+        lambda: local_model_status() == "ok",
         timeout=90,
         interval=0.5,
         message="the embedded model to be ready",
