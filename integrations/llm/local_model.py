@@ -200,6 +200,8 @@ def local_model_not_served_message() -> str:
 
 def local_model_unavailable_message(where: str) -> str:
     """Why the embedded model's server refused a connection, from what the model role last wrote."""
+    if (settings.LOCAL_LLM_BASE_URL or "").rstrip("/") != embedded_base_url():
+        return f"Could not connect to the local model server at {where} (LOCAL_LLM_BASE_URL): connection refused."
     status = local_model_status_get()
     if status is None or status.state in PREPARING:
         doing = f": {status.detail} ({status.elapsed()} so far)" if status and status.detail else ""

@@ -142,8 +142,14 @@ def test_the_status_file_round_trips_and_a_broken_one_reads_as_none(no_provider,
     assert local_model_status_get() is None
 
 
+def embedded_server_down(settings) -> None:
+    """LOCAL_LLM_BASE_URL as make run sets it, with nothing listening there."""
+    settings.LOCAL_LLM_PORT = closed_port()
+    settings.LOCAL_LLM_BASE_URL = embedded_base_url()
+
+
 def test_while_installing_the_error_says_what_the_role_is_doing(no_provider):
-    no_provider.LOCAL_LLM_BASE_URL = f"http://127.0.0.1:{closed_port()}/v1"
+    embedded_server_down(no_provider)
     local_model_status_write(state=State.INSTALLING, detail="installing llama-cpp-python==0.3.36")
 
     with pytest.raises(LlmServerNotRunning) as raised:
@@ -155,7 +161,7 @@ def test_while_installing_the_error_says_what_the_role_is_doing(no_provider):
 
 
 def test_while_loading_the_error_says_so(no_provider):
-    no_provider.LOCAL_LLM_BASE_URL = f"http://127.0.0.1:{closed_port()}/v1"
+    embedded_server_down(no_provider)
     local_model_status_write(state=State.LOADING, detail="loading SmolLM2-135M-Instruct.Q4_1.gguf")
 
     with pytest.raises(LlmServerNotRunning, match="still being prepared: loading SmolLM2"):
@@ -163,7 +169,7 @@ def test_while_loading_the_error_says_so(no_provider):
 
 
 def test_a_failed_preparation_is_reported_with_its_reason_and_what_to_set(no_provider):
-    no_provider.LOCAL_LLM_BASE_URL = f"http://127.0.0.1:{closed_port()}/v1"
+    embedded_server_down(no_provider)
     local_model_status_write(state=State.FAILED, detail="pip exited with code 1")
 
     with pytest.raises(LlmServerNotRunning) as raised:
@@ -171,6 +177,19 @@ def test_a_failed_preparation_is_reported_with_its_reason_and_what_to_set(no_pro
 
     assert "could not be started: pip exited with code 1" in str(raised.value)
     assert "OPENAI_API_KEY" in str(raised.value)
+
+
+def test_an_operators_own_server_refusing_is_not_called_the_embedded_model(no_provider):
+    no_provider.LOCAL_LLM_BASE_URL = f"http://127.0.0.1:{closed_port()}/v1"
+    local_model_status_write(state=State.INSTALLING, detail="left by an earlier make run")
+
+    with pytest.raises(LlmServerNotRunning) as raised:
+        ask_local()
+
+    assert str(raised.value) == (
+        f"Could not connect to the local model server at {no_provider.LOCAL_LLM_BASE_URL} (LOCAL_LLM_BASE_URL): "
+        "connection refused."
+    )
 
 
 def test_turned_off_with_no_provider_the_message_names_what_to_set(no_provider):
