@@ -290,7 +290,7 @@ def not_configured_message(provider: str, model: str) -> str:
     return (
         f"No credentials for {title}, which serves the model '{model}': {how}. The platform can use "
         f"{', '.join(SYSTEM_KEYS.values())}, or OLLAMA_HOST / LOCAL_LLM_BASE_URL for a local model "
-        f"(the embedded one is '{LOCAL_MODEL}')."
+        f"(the embedded one is '{LOCAL_MODEL}', which make run serves when no key is set, unless LOCAL_LLM=off)."
     )
 
 

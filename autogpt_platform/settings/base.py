@@ -415,6 +415,10 @@ OPEN_ROUTER_BASE_URL = env("OPEN_ROUTER_BASE_URL", default="https://openrouter.a
 OLLAMA_HOST = env("OLLAMA_HOST", default="http://127.0.0.1:11434").rstrip("/")
 # The embedded llama.cpp server that `make run` starts (OpenAI-compatible); empty: none.
 LOCAL_LLM_BASE_URL = env("LOCAL_LLM_BASE_URL", default="")
+# make run's model role (integrations/llm/local_model.py): `auto` serves the embedded model when no
+# provider key above is set, `on` always, `off` never. It listens on 127.0.0.1:LOCAL_LLM_PORT.
+LOCAL_LLM = env("LOCAL_LLM", default="auto").strip().lower()
+LOCAL_LLM_PORT = env.int("LOCAL_LLM_PORT", default=8011)
 # Seconds one request to a provider may take (connecting, and between two bytes of the answer).
 LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=120.0)
 # Retries of a request answered 429, 5xx or not at all (connection lost), after the first try.

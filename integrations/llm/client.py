@@ -40,6 +40,7 @@ from django.conf import settings
 from autogpt_platform import safe_http
 from integrations.selectors import ResolvedCredential
 
+from .local_model import local_model_not_served_message, local_model_unavailable_message
 from .registry import (
     ANTHROPIC,
     GROQ,
@@ -182,9 +183,7 @@ def _operator_base_url(provider: str) -> str | None:
         return _openai_base_url(settings.OLLAMA_HOST)
     if provider == LOCAL:
         if not settings.LOCAL_LLM_BASE_URL:
-            raise LlmNotConfigured(
-                "The embedded local model is not configured: set LOCAL_LLM_BASE_URL (make run does).", provider=provider
-            )
+            raise LlmNotConfigured(local_model_not_served_message(), provider=provider)
         return _openai_base_url(settings.LOCAL_LLM_BASE_URL)
     raise LlmNotConfigured(
         f"No server is configured for {PROVIDER_TITLES.get(provider, provider)}: add a credential with its host.",
@@ -290,11 +289,7 @@ def _translate(exc: Exception, *, provider: str, model: str, credential: Resolve
         where = redact(base_url or "its API", secrets)
         if _is_refused(exc):
             if provider == LOCAL:
-                return LlmServerNotRunning(
-                    "The embedded model is still being prepared: its server at "
-                    f"{where} is not accepting connections yet. Try again in a minute.",
-                    provider=provider,
-                )
+                return LlmServerNotRunning(local_model_unavailable_message(where), provider=provider)
             return LlmServerNotRunning(
                 f"Could not connect to {title} at {where}: connection refused.", provider=provider
             )
