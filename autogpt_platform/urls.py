@@ -17,6 +17,8 @@ api_v1 = [
     path("", include("store.api.urls")),
     # Integrations: providers and the credentials vault.
     path("", include("integrations.api.urls")),
+    # Users' files: uploads for agents and what blocks store.
+    path("", include("files.api.urls")),
 ]
 
 urlpatterns = [

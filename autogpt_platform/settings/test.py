@@ -1,6 +1,7 @@
 """`make test`: the real PostgreSQL, RabbitMQ, Redis and clamd on 127.0.0.1."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autogpt_platform")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
@@ -22,6 +23,9 @@ os.environ.setdefault("NOTIFICATION_TASK_SOFT_TIME_LIMIT", "3")
 os.environ.setdefault("NOTIFICATION_TASK_TIME_LIMIT", "4")
 os.environ.setdefault("NOTIFICATION_CLAIM_SECONDS", "5")
 os.environ.setdefault("NOTIFICATION_EMAIL_DAILY_CAP", "3")
+
+# Users' files of this checkout's test runs, shared by the test process and the workers it starts.
+os.environ.setdefault("FILES_ROOT", str(Path(__file__).resolve().parent.parent.parent / "var" / "test-files"))
 
 from .base import *  # noqa: E402,F401,F403
 
