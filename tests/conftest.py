@@ -66,6 +66,19 @@ def media_root(tmp_path) -> Path:
         yield root
 
 
+@pytest.fixture
+def files_root(tmp_path) -> Path:
+    """Users' files (the "user_files" storage) in a fresh directory."""
+    root = tmp_path / "user_files"
+    root.mkdir()
+    storages = {
+        **local_storages(tmp_path / "media"),
+        "user_files": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
+    with override_settings(STORAGES=storages):
+        yield root
+
+
 @pytest.fixture(scope="session")
 def notification_stand_ins():
     """Notifications: a local SMTP server and Slack/DingTalk stand-ins, started before any worker so
