@@ -5,6 +5,8 @@ start from this module and change only what differs.
 """
 
 import os
+import re
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as our own static files: no CDN
     "django_celery_beat",
     "channels",
     "autogpt_platform",
@@ -55,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,8 +92,16 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- Static files ----------------------------------------------------------------------------
+# https://whitenoise.readthedocs.io/en/stable/django.html
+# WhiteNoise serves /static/ from whichever process serves HTTP (daphne under ASGI, or WSGI).
+# Here (make run, tests) it finds the files in the apps' static/ folders, no collectstatic needed;
+# prod.py serves what collectstatic wrote to STATIC_ROOT: hashed, compressed, cached for a year.
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+# Until collectstatic has run there is no STATIC_ROOT; the finders serve meanwhile.
+warnings.filterwarnings("ignore", message=f"No directory at: {re.escape(str(STATIC_ROOT).rstrip('/'))}/?$")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
@@ -229,6 +241,10 @@ SPECTACULAR_SETTINGS = {
     '{"code", "message", "details"}.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI (/api/docs/) and ReDoc (/api/redoc/) load from our own static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "BlockCategoryEnum": "agents.blocks.base.BlockCategory",
@@ -244,6 +260,11 @@ SPECTACULAR_SETTINGS = {
         }
     },
 }
+
+# --- Pages (/runs/: executions/pages.py) ---------------------------------------------------------
+# The live run page follows the run over /ws on the page's own host; set this (ws:// or wss://
+# URL) when WebSockets are served elsewhere, e.g. "wss://ws.example.com/ws".
+RUN_PAGE_WEBSOCKET_URL = env("RUN_PAGE_WEBSOCKET_URL", default="")
 
 # --- Health ----------------------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import ENCRYPTION_KEYS, env
+from .base import ENCRYPTION_KEYS, STORAGES, env
 
 SECRET_KEY = env("SECRET_KEY")
 if not ENCRYPTION_KEYS:
@@ -16,3 +16,9 @@ DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+
+# Static files: what collectstatic wrote (docker/Dockerfile), with content hashes in the names
+# and gzip copies; WhiteNoise serves hashed files with a far-future, immutable Cache-Control.
+# https://whitenoise.readthedocs.io/en/stable/django.html#add-compression-and-caching-support
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+WHITENOISE_USE_FINDERS = False
