@@ -320,7 +320,10 @@ FILE_RETENTION_HOURS = env.float("FILE_RETENTION_HOURS", default=48.0)
 FILE_READ_MAX_BYTES = env.int("FILE_READ_MAX_BYTES", default=10 * 1024 * 1024)
 FILE_PURGE_INTERVAL_SECONDS = env.float("FILE_PURGE_INTERVAL_SECONDS", default=600.0)
 FILES_ROOT = env.path("FILES_ROOT", default=str(VAR_DIR / "files"))
-STORAGES["user_files"] = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": FILES_ROOT}}
+STORAGES["user_files"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(FILES_ROOT)},
+}
 FILES_S3_BUCKET = env("FILES_S3_BUCKET", default="")
 if FILES_S3_BUCKET:
     # A private bucket: files are read back through the API, never fetched from S3 by clients.

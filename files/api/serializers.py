@@ -3,7 +3,7 @@ from rest_framework import serializers
 from files.references import file_api_path, file_reference
 
 
-class FileUploadInputSerializer(serializers.Serializer):
+class UserFileUploadInputSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The file (multipart/form-data).")
 
 

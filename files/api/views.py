@@ -19,13 +19,13 @@ class FileUploadView(APIView):
     required_scopes = "execute_graph"
     parser_classes = [MultiPartParser]
 
-    @extend_schema(tags=["files"], request=s.FileUploadInputSerializer, responses={201: s.FileOutputSerializer})
+    @extend_schema(tags=["files"], request=s.UserFileUploadInputSerializer, responses={201: s.FileOutputSerializer})
     def post(self, request):
         """Upload a file (multipart field `file`, at most FILE_UPLOAD_MAX_BYTES) for your agents.
         It is virus-scanned before it is stored: an infected file is refused (400), and while the
         scanner is unreachable every upload is refused (503). Give its `reference` as an agent's
         file input. It is deleted after FILE_RETENTION_HOURS (`expires_at`)."""
-        data = s.FileUploadInputSerializer(data=request.data)
+        data = s.UserFileUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user_file = services.file_upload(user=request.user, file=data.validated_data["file"])
         return Response(
