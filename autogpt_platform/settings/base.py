@@ -10,12 +10,15 @@ import warnings
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from kombu import Exchange, Queue
 
 from autogpt_platform.encryption import parse_encryption_keys
 from autogpt_platform.queues import CeleryQueue, periodic_task_with_expiry
+from autogpt_platform.throttle_rates import parse_throttle_rates
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Embedded SQLite database, Redis socket and local media live here.
@@ -26,7 +29,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core ------------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-change-me-0123456789abcdef0123456789abcdef")
+# No default here: dev.py makes one under VAR_DIR, test.py sets a fixed one, prod.py requires it.
+SECRET_KEY = env("SECRET_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -40,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Refresh tokens are recorded, so that they can be revoked (rotation, logout, password change).
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc as our own static files: no CDN
@@ -52,6 +58,7 @@ INSTALLED_APPS = [
     "store",
     "notifications",
     "integrations",
+    "chat",
     "files",
     "memory",
 ]
@@ -65,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "autogpt_platform.urls"
@@ -212,6 +220,12 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.ApiKeyScopes",
     ],
+    # JSON nested deeper than JSON_MAX_DEPTH is a 400 (autogpt_platform/json_limits.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "autogpt_platform.json_limits.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -221,18 +235,43 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "autogpt_platform.exceptions.api_exception_handler",
+    # Rate limits in Redis (autogpt_platform/throttling.py); views add their own (login, execute...).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "autogpt_platform.throttling.ApiThrottle",
+        "autogpt_platform.throttling.ApiKeyThrottle",
+    ],
+    # The client's IP is REMOTE_ADDR, or the address this many proxies back in X-Forwarded-For.
+    # 0 ignores X-Forwarded-For, which clients could otherwise forge to escape their limits.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# Rates per scope (autogpt_platform/throttle_rates.py), overridable as one variable:
+# THROTTLE_RATES=login=10/min,register=20/hour,execute=600/min,api=3000/min
+THROTTLE_RATES = parse_throttle_rates(env.str("THROTTLE_RATES", default=""))
+
+# Request bodies: larger than DATA_UPLOAD_MAX_MEMORY_SIZE (file uploads aside) is a 413; JSON bodies
+# and WebSocket messages nested deeper than JSON_MAX_DEPTH levels are a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
+
 # https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html
+# Tokens are signed with JWT_SIGNING_KEY, or SECRET_KEY when it is empty.
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=30)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=7)),
-    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "UPDATE_LAST_LOGIN": True,
+    # A refresh token works once: /auth/refresh answers a new one and revokes the one given.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
+
+# Expired refresh tokens (revoked or not) are forgotten this often (system_events).
+TOKEN_FLUSH_INTERVAL_SECONDS = env.float("TOKEN_FLUSH_INTERVAL_SECONDS", default=24 * 3600.0)
 
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
@@ -253,6 +292,9 @@ SPECTACULAR_SETTINGS = {
         "UserPasswordCredentialTypeEnum": "integrations.api.serializers.USER_PASSWORD_TYPE",
         "HostScopedCredentialTypeEnum": "integrations.api.serializers.HOST_SCOPED_TYPE",
         "CreatableCredentialTypeEnum": "integrations.api.serializers.CREATABLE_TYPES",
+        "ExecutionStatusEnum": "executions.models.ExecutionStatus",
+        "ChatSessionStatusEnum": "chat.models.SessionStatus",
+        "ChatMessageRoleEnum": "chat.models.MessageRole",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -341,6 +383,47 @@ if FILES_S3_BUCKET:
         },
     }
 
+
+# --- Content Security Policy ----------------------------------------------------------------
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+# Every page is ours (the admin, Swagger UI and ReDoc from drf-spectacular-sidecar's static files,
+# the run pages): scripts come only from our own static files, never inline or from another host.
+# Styles also allow inline, for ReDoc, which adds <style> elements at run time (the admin, Swagger
+# UI and the run pages were checked in Chromium without it); inline style cannot run code. Images
+# also allow data: (Swagger UI's and the admin's icons) and the media host (store media shown in
+# the admin review).
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+_media_sources: list[str] = []
+if MEDIA_S3_BUCKET:
+    _custom_domain = env("MEDIA_S3_CUSTOM_DOMAIN", default="")
+    _endpoint = _origin(env("MEDIA_S3_ENDPOINT_URL", default=""))
+    _media_sources = [f"https://{_custom_domain}" if _custom_domain else _endpoint or "https://*.amazonaws.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", *_media_sources, *env.list("CSP_IMG_SRC", default=[])],
+        "font-src": [SELF, "data:"],
+        # The API (Swagger's "Try it out") and /ws; the run page's WebSocket server when it has a
+        # host of its own (RUN_PAGE_WEBSOCKET_URL), and what CSP_CONNECT_SRC adds.
+        "connect-src": [
+            SELF,
+            *filter(None, [_origin(env("RUN_PAGE_WEBSOCKET_URL", default=""))]),
+            *env.list("CSP_CONNECT_SRC", default=[]),
+        ],
+        "worker-src": [SELF, "blob:"],  # ReDoc's search runs in a worker made from a blob
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # --- Outbound HTTP (SSRF-safe client) ---------------------------------------------------------
 # autogpt_platform/safe_http.py: every request a block or a webhook makes. ALLOWED_HOSTS entries
 # ("host" or "host:port") skip the private-address check: for self-hosted internal services only.
@@ -372,6 +455,32 @@ LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=120.0)
 LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=3)
 # The longest wait between two tries; a provider asking (Retry-After) for longer is given up on.
 LLM_RETRY_MAX_WAIT_SECONDS = env.float("LLM_RETRY_MAX_WAIT_SECONDS", default=30.0)
+
+# --- Chat ------------------------------------------------------------------------------------
+# chat/: the assistant. Turns run on the executor (agent_executions); their events go through a
+# Redis Stream per turn to the SSE views. README "Chat".
+# The model, with its provider's system credential unless a session names its own credential.
+CHAT_MODEL = env("CHAT_MODEL", default="gpt-4o-mini")
+# Running turns one user may have at once; one more is a 429.
+CHAT_MAX_CONCURRENT_TURNS = env.int("CHAT_MAX_CONCURRENT_TURNS", default=3)
+# How long run_agent waits for the run it started to end before answering with its id and status.
+CHAT_RUN_WAIT_SECONDS = env.float("CHAT_RUN_WAIT_SECONDS", default=60.0)
+# Rounds of tool calls in one turn.
+CHAT_MAX_TOOL_ROUNDS = env.int("CHAT_MAX_TOOL_ROUNDS", default=10)
+# A tool's answer longer than this (JSON characters) reaches the model and the stream as a preview.
+CHAT_TOOL_OUTPUT_MAX_CHARS = env.int("CHAT_TOOL_OUTPUT_MAX_CHARS", default=20_000)
+# SSE: a comment after this many seconds without events, so that proxies keep the stream open.
+CHAT_SSE_HEARTBEAT_SECONDS = env.float("CHAT_SSE_HEARTBEAT_SECONDS", default=15.0)
+# A turn's stream: at most about this many events, kept this long after the turn ends.
+CHAT_STREAM_MAX_EVENTS = env.int("CHAT_STREAM_MAX_EVENTS", default=10_000)
+CHAT_STREAM_TTL_SECONDS = env.int("CHAT_STREAM_TTL_SECONDS", default=3600)
+# A turn whose worker's heartbeat is older than this is lost; one queued longer than the queue
+# timeout without a worker taking it too. The reaper ends both (every CHAT_REAPER_INTERVAL_SECONDS).
+CHAT_TURN_STALE_SECONDS = env.float("CHAT_TURN_STALE_SECONDS", default=30.0)
+CHAT_TURN_QUEUE_TIMEOUT_SECONDS = env.float("CHAT_TURN_QUEUE_TIMEOUT_SECONDS", default=900.0)
+CHAT_REAPER_INTERVAL_SECONDS = env.float("CHAT_REAPER_INTERVAL_SECONDS", default=15.0)
+# How long POST .../cancel waits for the turn to end.
+CHAT_CANCEL_WAIT_SECONDS = env.float("CHAT_CANCEL_WAIT_SECONDS", default=2.0)
 
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
@@ -494,6 +603,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-notification-summaries": periodic_task_with_expiry(
         "notifications.tasks.send_notification_summaries", NOTIFICATION_SUMMARY_INTERVAL_SECONDS
     ),
+    "flush-expired-refresh-tokens": periodic_task_with_expiry(
+        "accounts.tasks.flush_expired_refresh_tokens", TOKEN_FLUSH_INTERVAL_SECONDS
+    ),
+    "reap-lost-chat-turns": periodic_task_with_expiry("chat.tasks.reap_lost_chat_turns", CHAT_REAPER_INTERVAL_SECONDS),
     "delete-expired-files": periodic_task_with_expiry("files.tasks.delete_expired_files", FILE_PURGE_INTERVAL_SECONDS),
 }
 
