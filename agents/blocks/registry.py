@@ -16,6 +16,11 @@ BLOCK_MODULES = [
     "agents.blocks.http",
     "agents.blocks.flow",
     "agents.blocks.llm",
+    "agents.blocks.data_helpers",
+    "agents.blocks.text_tools",
+    "agents.blocks.rss",
+    "agents.blocks.files",
+    "agents.blocks.memory",
 ]
 
 # Non-UUID ids in older AutoGPT exports, remapped as AutoGPT does.
