@@ -2,11 +2,12 @@
 
 import uuid
 
-from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models import BooleanField, Case, F, OuterRef, QuerySet, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce, NullIf
 
 from accounts.models import User
 from autogpt_platform.errors import NotFoundError
+from store.selectors import latest_approved_version_number
 
 from .models import GraphVersion, LibraryAgent
 
@@ -21,9 +22,18 @@ def _library(user: User) -> QuerySet[LibraryAgent]:
         )
         .annotate(
             graph_name=Subquery(active.values("name")[:1]),
-            graph_description=Subquery(active.values("description")[:1]),
+            graph_description=Coalesce(Subquery(active.values("description")[:1]), Value(""), output_field=TextField()),
+            latest_store_version=latest_approved_version_number(listing=OuterRef("source_listing_version__listing")),
         )
-        .annotate(display_name=Coalesce(NullIf("name", Value("")), "graph_name"))
+        .annotate(
+            display_name=Coalesce(NullIf("name", Value("")), "graph_name"),
+            # Only agents added from the store have a store version to update to.
+            update_available=Case(
+                When(latest_store_version__gt=F("source_listing_version__version"), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
     )
 
 

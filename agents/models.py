@@ -37,6 +37,10 @@ class GraphVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
 
+    @property
+    def is_active(self) -> bool:
+        return self.graph.active_version == self.version
+
 
 class Node(models.Model):
     graph_version = models.ForeignKey(GraphVersion, on_delete=models.CASCADE, related_name="nodes")

@@ -1,4 +1,4 @@
-"""Graph writes: create, new versions, activate, delete, import."""
+"""Graph writes: create, new versions, activate, delete."""
 
 import uuid
 from typing import Any
@@ -10,8 +10,6 @@ from accounts.models import User
 from autogpt_platform.errors import FieldError, NotFoundError
 from executions.services import execution_stop_all_for_graph
 
-from .api.serializers import GraphInputSerializer
-from .autogpt_format import graph_from_export
 from .blocks.registry import canonical_block_id
 from .models import Graph, GraphVersion, LibraryAgent, Link, Node
 from .selectors import graph_get_for_user
@@ -144,10 +142,3 @@ def graph_delete(*, user: User, graph_id: uuid.UUID) -> None:
         raise NotFoundError("Graph not found.")
     execution_stop_all_for_graph(graph=graph)
     graph.delete()
-
-
-def graph_import(*, user: User, data: Any) -> GraphVersion:
-    """Import an AutoGPT agent export as a new graph of the user's."""
-    body = GraphInputSerializer(data=graph_from_export(data))
-    body.is_valid(raise_exception=True)  # the same shape, types and lengths as POST /graphs
-    return graph_create(user=user, **body.validated_data)

@@ -4,6 +4,7 @@ Every problem names where it is: `nodes.<node id>.<pin>` or `links.<index>` (or 
 so that a 400 says which node, which pin and what is wrong. All problems are reported at once.
 """
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -40,6 +41,27 @@ def contains_nul(value: Any) -> bool:
     return False
 
 
+def contains_non_finite(value: Any) -> bool:
+    """JSON has no infinite or NaN numbers (PostgreSQL's json refuses them), but a body's 1e400
+    parses as infinity."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(contains_non_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return any(contains_non_finite(item) for item in value)
+    return False
+
+
+def storage_problem(value: Any) -> str | None:
+    """Why value cannot be stored as JSON, or None."""
+    if contains_nul(value):
+        return "text may not contain NUL characters"
+    if contains_non_finite(value):
+        return "a number is out of range (JSON numbers must be finite)"
+    return None
+
+
 @dataclass
 class Problems:
     found: dict[str, list[str]] = field(default_factory=dict)
@@ -71,11 +93,12 @@ def validate_graph(*, name: str, nodes: list[dict[str, Any]], links: list[dict[s
     names: dict[str, dict[str, str]] = {"input": {}, "output": {}}
     for node in nodes:
         node_id = str(node["id"])
+        defaults = node.get("input_default") or {}
+        unstorable = _check_storable(node_id, defaults, node.get("metadata"), problems)
         block = blocks.get(node_id)
         if block is None or not block.runs:
             continue
-        defaults = node.get("input_default") or {}
-        _check_node_inputs(node_id, block, defaults, linked_pins, problems)
+        _check_node_inputs(node_id, block, defaults, linked_pins, problems, unstorable=unstorable)
         _check_io_name(node_id, block, defaults, names, problems)
         if user_id is not None:
             _check_credentials(node_id, block, defaults, user_id, problems)
@@ -144,10 +167,29 @@ def _check_links(
     return linked_pins
 
 
+def _check_storable(node_id: str, defaults: dict, metadata: Any, problems: Problems) -> set[str]:
+    """Defaults and metadata can be stored as JSON (any node's, a Note's too); returns the pins
+    that cannot."""
+    if problem := storage_problem(metadata):
+        problems.add(f"nodes.{node_id}.metadata", f"Node '{node_id}', metadata: {problem}.")
+    unstorable = set()
+    for pin, value in defaults.items():
+        if problem := storage_problem(value):
+            problems.add(f"nodes.{node_id}.{pin}", f"Node '{node_id}', pin '{pin}': {problem}.")
+            unstorable.add(pin)
+    return unstorable
+
+
 def _check_node_inputs(
-    node_id: str, block: type[Block], defaults: dict, linked_pins: set[tuple[str, str]], problems: Problems
+    node_id: str,
+    block: type[Block],
+    defaults: dict,
+    linked_pins: set[tuple[str, str]],
+    problems: Problems,
+    *,
+    unstorable: set[str],
 ) -> None:
-    """Required pins have a default or a link; defaults have the pin's type and no NUL."""
+    """Required pins have a default or a link; defaults (those that can be stored) have the pin's type."""
     for pin in sorted(block.Input.required_pins()):
         if pin not in defaults and (node_id, pin) not in linked_pins:
             problems.add(
@@ -155,12 +197,7 @@ def _check_node_inputs(
                 f"Node '{node_id}' ({block.name}): required input '{pin}' has neither a default nor a link.",
             )
     for pin, value in defaults.items():
-        if contains_nul(value):
-            problems.add(
-                f"nodes.{node_id}.{pin}", f"Node '{node_id}', pin '{pin}': text may not contain NUL characters."
-            )
-            continue
-        error = pin_type_error(block.Input, pin, value)
+        error = pin not in unstorable and pin_type_error(block.Input, pin, value)
         if error:
             problems.add(f"nodes.{node_id}.{pin}", f"Node '{node_id}' ({block.name}), pin '{pin}': {error}.")
 
@@ -198,8 +235,8 @@ def validate_execution_inputs(graph_version, inputs: Any) -> None:
             problems.add(f"inputs.{name}", f"This graph has no input named '{name}' (its inputs: {known}).")
     for name, (node, block) in input_nodes.items():
         value = inputs.get(name)
-        if contains_nul(value):
-            problems.add(f"inputs.{name}", f"Input '{name}': text may not contain NUL characters.")
+        if problem := storage_problem(value):
+            problems.add(f"inputs.{name}", f"Input '{name}': {problem}.")
         elif value is None:
             if node.input_default.get("value", block.Input.model_fields["value"].default) is None:
                 problems.add(f"inputs.{name}", f"Input '{name}' is required.")

@@ -20,16 +20,6 @@ from .broker import QUORUM_QUEUES, QueueUpgradeRefused, queues_upgrade  # noqa: 
 
 
 @signals.celeryd_after_setup.connect
-def load_blocks_before_forking(sender, instance, conf, **kwargs) -> None:
-    """Import every block in the worker's main process, before the pool forks: a child would
-    otherwise import them (the LLM SDKs among them) when its first execution starts, seconds of
-    CPU each, with no heartbeat while it does."""
-    from agents.blocks.registry import all_blocks  # noqa: PLC0415 (this module loads before Django's apps)
-
-    all_blocks()
-
-
-@signals.celeryd_after_setup.connect
 def prepare_quorum_queues(sender, instance, conf, **kwargs) -> None:
     """Before the worker consumes: a worker on a quorum queue makes sure it is one (upgrading the
     classic queue of an older release) and uses per-consumer QoS, which quorum queues need; other

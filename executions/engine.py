@@ -25,6 +25,7 @@ latest (another engine took over while it was cut off) stops without writing any
 
 import json
 import logging
+import math
 import queue
 import threading
 import time
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -80,9 +81,27 @@ def format_validation_error(exc: ValidationError) -> str:
     return "Invalid input: " + "; ".join(problems)
 
 
+def _finite(value: Any) -> Any:
+    """value with Infinity and NaN, which JSON (and PostgreSQL's json) has no number for, as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, dict):
+        return {_finite(key): _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
 def json_safe(value: Any, limit: int) -> Any:
-    """A JSON round-trip of value (what will be stored), refusing values past the size limit."""
-    text = json.dumps(value, default=str)
+    """A JSON round-trip of value (what will be stored), refusing values past the size limit.
+    Infinity and NaN become the text "Infinity", "-Infinity" and "NaN"."""
+    try:
+        text = json.dumps(value, default=str, allow_nan=False)
+    except ValueError as exc:
+        if "Out of range float" not in str(exc):
+            raise
+        value = _finite(value)
+        text = json.dumps(value, default=str, allow_nan=False)
     if len(text) > limit:
         raise OutputTooLarge(f"is {len(text)} bytes, over the limit of {limit} bytes")
     if "\\u0000" in text:  # PostgreSQL's JSON cannot store NUL characters
@@ -689,7 +708,9 @@ def _run_claimed(graph_exec: GraphExecution, token: str, parent_cancel: threadin
         return _fail(graph_exec, f"{outage} The execution was given up.", node_error="The execution was given up.")
     except Exception as exc:
         logger.exception("The engine failed running execution %s", graph_exec.id)
-        return _fail(graph_exec, f"The engine failed: {exc}")
+        # A database error's text shows its internals (SQL, constraints): the log has it, not the user.
+        reason = "the database refused to store its state" if isinstance(exc, DatabaseError) else str(exc)
+        return _fail(graph_exec, f"The engine failed: {reason}.", node_error="The engine failed.")
 
 
 def _release_lock(graph_exec_id, token: str) -> None:

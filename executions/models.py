@@ -137,6 +137,10 @@ class Schedule(models.Model):
     def is_one_off(self) -> bool:
         return self.run_at is not None
 
+    @property
+    def is_paused(self) -> bool:
+        return self.status == ScheduleStatus.PAUSED
+
 
 class WebhookTrigger(models.Model):
     """An outside system starts a graph by POSTing signed JSON to the trigger's ingress URL."""

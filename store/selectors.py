@@ -158,6 +158,13 @@ def store_version_get_approved(*, version_id: uuid.UUID | str) -> StoreListingVe
     )
 
 
+def latest_approved_version_number(*, listing: Any) -> Subquery:
+    """The number of a listing's newest approved version, as an expression that annotates rows of
+    another model (listing: an OuterRef to their listing)."""
+    versions = StoreListingVersion.objects.filter(listing=listing, status=SubmissionStatus.APPROVED)
+    return Subquery(versions.order_by("-version").values("version")[:1])
+
+
 def latest_approved_versions(*, listing_ids: list[uuid.UUID]) -> dict[uuid.UUID, StoreListingVersion]:
     """The newest approved version of each listing, by listing id, in one query."""
     latest: dict[uuid.UUID, StoreListingVersion] = {}

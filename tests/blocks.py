@@ -2,6 +2,7 @@
 failures reproducible inside a real worker."""
 
 import os
+import re
 import signal
 from typing import Any
 
@@ -62,7 +63,7 @@ class KillWorkerBlock(Block):
 
 @register
 class BigOutputBlock(Block):
-    """Test block: yields a text of `size` bytes."""
+    """Test block: yields a text of `size` bytes, `count` times."""
 
     id = "00000000-0000-4000-8000-00000000c003"
     name = "Test Big Output"
@@ -70,14 +71,58 @@ class BigOutputBlock(Block):
 
     class Input(BlockSchema):
         size: int = SchemaField(description="Bytes.")
+        count: int = SchemaField(1, description="How many times.")
 
     class Output(BlockOutput):
         output: str = SchemaField(description="The text.")
 
-    test_cases = [BlockTestCase({"size": 3}, [("output", "xxx")])]
+    test_cases = [BlockTestCase({"size": 3, "count": 2}, [("output", "xxx"), ("output", "xxx")])]
 
     def run(self, input_data, context):
-        yield "output", "x" * input_data.size
+        for _ in range(input_data.count):
+            yield "output", "x" * input_data.size
+
+
+@register
+class UnstorableOutputBlock(Block):
+    """Test block: yields text PostgreSQL's json refuses (a lone surrogate), so that storing the
+    node's output fails in the database."""
+
+    id = "00000000-0000-4000-8000-00000000c004"
+    name = "Test Unstorable Output"
+    categories = {BlockCategory.DEVELOPER_TOOLS}
+
+    class Input(BlockSchema):
+        trigger: Any = SchemaField(None, description="Anything.")
+
+    class Output(BlockOutput):
+        output: str = SchemaField(description="The text.")
+
+    test_cases = [BlockTestCase({}, [("output", "\ud800")])]
+
+    def run(self, input_data, context):
+        yield "output", "\ud800"
+
+
+@register
+class HoldGilBlock(Block):
+    """Test block: the issue's runaway, stdlib `re` backtracking on `size` a's and a '!', which
+    holds the GIL all along (2**size steps: 27 took 9.5 s)."""
+
+    id = "00000000-0000-4000-8000-00000000c005"
+    name = "Test Hold GIL"
+    categories = {BlockCategory.DEVELOPER_TOOLS}
+
+    class Input(BlockSchema):
+        size: int = SchemaField(description="How many a's.")
+
+    class Output(BlockOutput):
+        matched: bool = SchemaField(description="Never, after the time it took.")
+
+    test_cases = [BlockTestCase({"size": 3}, [("matched", False)])]
+
+    def run(self, input_data, context):
+        yield "matched", re.match(r"(a+)+$", "a" * input_data.size + "!") is not None
 
 
 @register
@@ -85,7 +130,7 @@ class RecordRunBlock(Block):
     """Test block: appends `<execution id>:<node id>` to the file `path` each time it runs, then
     passes `value` on. A file, not Redis or the database, so that its count survives their outages."""
 
-    id = "00000000-0000-4000-8000-00000000c004"
+    id = "00000000-0000-4000-8000-00000000c006"
     name = "Test Record Run"
     categories = {BlockCategory.DEVELOPER_TOOLS}
 

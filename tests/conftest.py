@@ -13,6 +13,7 @@ from notifications.models import Delivery, DeliveryStatus
 from tests import processes
 from tests.clients import client_for
 from tests.factories import UserFactory
+from tests.llm_replies import llm_env
 from tests.notifications.stand_ins import StandIns
 from tests.stand_ins.llm import LlmStandIn
 from tests.storage import local_storages
@@ -104,11 +105,6 @@ def settle_notification_deliveries(request):
         pass
 
 
-# The operator's keys the worker gets, as OPENAI_API_KEY etc. would be set in production.
-SYSTEM_OPENAI_KEY = "sk-system-openai-0123456789"
-SYSTEM_ANTHROPIC_KEY = "sk-ant-system-0123456789"
-
-
 @pytest.fixture(scope="session")
 def llm_stand_in_server():
     """One LLM stand-in (tests/stand_ins/llm.py) for the session, started before any worker so that
@@ -116,20 +112,6 @@ def llm_stand_in_server():
     stand_in = LlmStandIn()
     yield stand_in
     stand_in.stop()
-
-
-def llm_env(stand_in) -> dict[str, str]:
-    """The LLM settings of a platform process that talks to the stand-in."""
-    return {
-        "OPENAI_BASE_URL": stand_in.openai_base_url,
-        "OPENAI_API_KEY": SYSTEM_OPENAI_KEY,
-        "ANTHROPIC_BASE_URL": stand_in.anthropic_base_url,
-        "ANTHROPIC_API_KEY": SYSTEM_ANTHROPIC_KEY,
-        "OLLAMA_HOST": stand_in.url,
-        "LOCAL_LLM_BASE_URL": stand_in.url,
-        "LLM_TIMEOUT_SECONDS": "3",
-        "LLM_MAX_RETRIES": "2",
-    }
 
 
 @pytest.fixture

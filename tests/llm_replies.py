@@ -1,11 +1,31 @@
-"""Responders for the LLM stand-in that answer the LLM blocks as a model would: JSON inside the
-`<json_output id=...>` tag the block asked for, chosen by what the prompt asks."""
+"""The LLM stand-in as tests use it: the settings that point a platform process at it, and
+responders that answer the LLM blocks as a model would (JSON inside the `<json_output id=...>`
+tag the block asked for, chosen by what the prompt asks)."""
 
 import json
 import re
 from collections.abc import Callable
 
 from tests.stand_ins.llm import RecordedRequest, Text, last_user_text, text_of
+
+# The operator's keys the worker gets, as OPENAI_API_KEY etc. would be set in production.
+SYSTEM_OPENAI_KEY = "sk-system-openai-0123456789"
+SYSTEM_ANTHROPIC_KEY = "sk-ant-system-0123456789"
+
+
+def llm_env(stand_in) -> dict[str, str]:
+    """The LLM settings of a platform process that talks to the stand-in."""
+    return {
+        "OPENAI_BASE_URL": stand_in.openai_base_url,
+        "OPENAI_API_KEY": SYSTEM_OPENAI_KEY,
+        "ANTHROPIC_BASE_URL": stand_in.anthropic_base_url,
+        "ANTHROPIC_API_KEY": SYSTEM_ANTHROPIC_KEY,
+        "OLLAMA_HOST": stand_in.url,
+        "LOCAL_LLM_BASE_URL": stand_in.url,
+        "LLM_TIMEOUT_SECONDS": "3",
+        "LLM_MAX_RETRIES": "2",
+    }
+
 
 TAG = re.compile(r'<json_output id="([0-9a-f]+)">')
 

@@ -1,13 +1,12 @@
 import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents import library_selectors, library_services
 from agents.models import LibraryAgent
-from autogpt_platform.pagination import PageNumberPagination
-from store.selectors import latest_approved_versions
+from autogpt_platform.pagination import FilterSet, PageNumberPagination, paginated
 
 from .library_serializers import (
     LibraryAgentAddInputSerializer,
@@ -23,7 +22,7 @@ def _is_true(value: str) -> bool:
     return value in ("true", "1")
 
 
-class LibraryAgentFilter(django_filters.FilterSet):
+class LibraryAgentFilter(FilterSet):
     search = django_filters.CharFilter(field_name="display_name", lookup_expr="icontains")
     favorite = django_filters.TypedChoiceFilter(field_name="is_favorite", choices=BOOLEAN_CHOICES, coerce=_is_true)
     archived = django_filters.TypedChoiceFilter(field_name="is_archived", choices=BOOLEAN_CHOICES, coerce=_is_true)
@@ -44,13 +43,6 @@ class LibraryAgentFilter(django_filters.FilterSet):
         return queryset
 
 
-def _output(library_agents, many: bool = False):
-    agents = library_agents if many else [library_agents]
-    listing_ids = [a.source_listing_version.listing_id for a in agents if a.source_listing_version_id]
-    context = {"latest_store_versions": latest_approved_versions(listing_ids=listing_ids)}
-    return LibraryAgentOutputSerializer(library_agents, many=many, context=context).data
-
-
 class LibraryAgentListView(APIView):
     required_scopes = {"GET": "read_graph", "POST": "write_library"}
     pagination_class = PageNumberPagination
@@ -68,12 +60,8 @@ class LibraryAgentListView(APIView):
         responses=LibraryAgentOutputSerializer(many=True),
     )
     def get(self, request):
-        filterset = LibraryAgentFilter(request.query_params, library_selectors.library_agent_list(user=request.user))
-        if not filterset.is_valid():
-            raise serializers.ValidationError(filterset.errors)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(filterset.qs, request, view=self)
-        return paginator.get_paginated_response(_output(page, many=True))
+        library_agents = LibraryAgentFilter.filtered(request, library_selectors.library_agent_list(user=request.user))
+        return paginated(request, self, library_agents, LibraryAgentOutputSerializer)
 
     @extend_schema(
         tags=["library"],
@@ -85,7 +73,10 @@ class LibraryAgentListView(APIView):
         data = LibraryAgentAddInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         library_agent, created = library_services.library_agent_add_from_store(user=request.user, **data.validated_data)
-        return Response(_output(library_agent), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            LibraryAgentOutputSerializer(library_agent).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class LibraryAgentDetailView(APIView):
@@ -93,9 +84,8 @@ class LibraryAgentDetailView(APIView):
 
     @extend_schema(tags=["library"], responses=LibraryAgentOutputSerializer)
     def get(self, request, library_agent_id):
-        return Response(
-            _output(library_selectors.library_agent_get(user=request.user, library_agent_id=library_agent_id))
-        )
+        library_agent = library_selectors.library_agent_get(user=request.user, library_agent_id=library_agent_id)
+        return Response(LibraryAgentOutputSerializer(library_agent).data)
 
     @extend_schema(tags=["library"], request=LibraryAgentUpdateInputSerializer, responses=LibraryAgentOutputSerializer)
     def patch(self, request, library_agent_id):
@@ -105,7 +95,7 @@ class LibraryAgentDetailView(APIView):
         library_agent = library_services.library_agent_update(
             user=request.user, library_agent_id=library_agent_id, **data.validated_data
         )
-        return Response(_output(library_agent))
+        return Response(LibraryAgentOutputSerializer(library_agent).data)
 
     @extend_schema(tags=["library"], responses={204: None})
     def delete(self, request, library_agent_id):
@@ -121,7 +111,7 @@ class LibraryAgentForkView(APIView):
     def post(self, request, library_agent_id):
         """Copy the agent into a new graph of your own."""
         fork = library_services.library_agent_fork(user=request.user, library_agent_id=library_agent_id)
-        return Response(_output(fork), status=status.HTTP_201_CREATED)
+        return Response(LibraryAgentOutputSerializer(fork).data, status=status.HTTP_201_CREATED)
 
 
 class LibraryAgentUpdateVersionView(APIView):
@@ -133,4 +123,4 @@ class LibraryAgentUpdateVersionView(APIView):
         library_agent = library_services.library_agent_update_to_latest(
             user=request.user, library_agent_id=library_agent_id
         )
-        return Response(_output(library_agent))
+        return Response(LibraryAgentOutputSerializer(library_agent).data)

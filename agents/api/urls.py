@@ -11,9 +11,6 @@ urlpatterns = [
     path("graphs/<uuid:graph_id>/versions", views.GraphVersionListView.as_view(), name="graph-versions"),
     path("graphs/<uuid:graph_id>/versions/active", views.GraphActiveVersionView.as_view(), name="graph-active-version"),
     path("graphs/<uuid:graph_id>/export", views.GraphExportView.as_view(), name="graph-export"),
-    path("graphs/<uuid:graph_id>/execute", views.GraphExecuteActiveView.as_view(), name="graph-execute-active"),
-    path("graphs/<uuid:graph_id>/execute/<int:version>", views.GraphExecuteView.as_view(), name="graph-execute"),
-    path("graphs/<uuid:graph_id>/executions", views.GraphExecutionListView.as_view(), name="graph-executions"),
 ]
 
 urlpatterns += [

@@ -1,53 +1,52 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from django.db import transaction
+from django.utils.decorators import method_decorator
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import ApiKey
 from agents import selectors, services
-from agents.autogpt_format import graph_to_export
+from agents.autogpt_format import graph_from_export, graph_to_export
 from agents.block_runner import block_execute
 from agents.blocks import all_blocks
 from autogpt_platform.pagination import PageNumberPagination, paginated
-from executions.api.serializers import ExecutionSummarySerializer
-from executions.api.views import STATUS_PARAM, ExecutionFilter
-from executions.models import TriggerKind
-from executions.selectors import execution_list
-from executions.services import execution_create
+from autogpt_platform.throttling import API_THROTTLES, BlockExecuteThrottle
 
 from . import serializers as s
 
-VERSION_PARAM = OpenApiParameter("version", int, description="A version other than the active one.")
-
 
 def _version_param(request) -> int | None:
-    raw = request.query_params.get("version")
-    if raw is None:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise serializers.ValidationError({"version": ["A version is a whole number from 1."]})
-    return int(raw)
+    query = s.GraphVersionQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data.get("version")
 
 
 class BlockListView(APIView):
     required_scopes = "read_block"
 
-    @extend_schema(tags=["blocks"], responses={200: dict})
+    @extend_schema(tags=["blocks"], responses=s.BlockOutputSerializer(many=True))
     def get(self, request):
-        return Response([block.to_dict() for block in all_blocks()])
+        """Every block, with its input and output pins as JSON Schema: a fixed catalog, not paginated."""
+        return Response(s.BlockOutputSerializer(all_blocks(), many=True).data)
 
 
+# The block runs on the executor while the view waits for it, writing nothing: no transaction
+# held open meanwhile.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class BlockExecuteView(APIView):
     required_scopes = "execute_block"
+    throttle_classes = [*API_THROTTLES, BlockExecuteThrottle]
 
     @extend_schema(tags=["blocks"], request=dict, responses={200: dict})
     def post(self, request, block_id):
-        """Run one block with the given inputs; returns its outputs by pin."""
+        """Run one block with the given inputs on the executor; returns its outputs by pin (a
+        failure on the `error` pin), or 504 when it does not finish within BLOCK_EXECUTE_TIMEOUT."""
         return Response(block_execute(user=request.user, block_id=block_id, inputs=request.data))
 
 
 class GraphListCreateView(APIView):
     required_scopes = {"GET": "read_graph", "POST": "write_graph"}
+    pagination_class = PageNumberPagination
 
     @extend_schema(tags=["graphs"], responses=s.GraphSummarySerializer(many=True))
     def get(self, request):
@@ -65,7 +64,7 @@ class GraphListCreateView(APIView):
 class GraphDetailView(APIView):
     required_scopes = {"GET": "read_graph", "PUT": "write_graph", "DELETE": "write_graph"}
 
-    @extend_schema(tags=["graphs"], parameters=[VERSION_PARAM], responses=s.GraphOutputSerializer)
+    @extend_schema(tags=["graphs"], parameters=[s.GraphVersionQuerySerializer], responses=s.GraphOutputSerializer)
     def get(self, request, graph_id):
         graph_version = selectors.graph_get_for_user(
             user=request.user, graph_id=graph_id, version=_version_param(request)
@@ -91,11 +90,13 @@ class GraphDetailView(APIView):
 
 class GraphVersionListView(APIView):
     required_scopes = "read_graph"
+    pagination_class = PageNumberPagination
 
     @extend_schema(tags=["graphs"], responses=s.GraphSummarySerializer(many=True))
     def get(self, request, graph_id):
+        """Every version of the graph, newest first."""
         versions = selectors.graph_version_list(user=request.user, graph_id=graph_id)
-        return Response(s.GraphSummarySerializer(versions, many=True).data)
+        return paginated(request, self, versions, s.GraphSummarySerializer)
 
 
 class GraphActiveVersionView(APIView):
@@ -119,7 +120,10 @@ class GraphImportView(APIView):
     @extend_schema(tags=["graphs"], request=dict, responses={201: s.GraphOutputSerializer})
     def post(self, request):
         """Import an AutoGPT agent export as a new graph."""
-        graph_version = services.graph_import(user=request.user, data=request.data)
+        # The export's graph body, held to the same shape, types and lengths as POST /graphs.
+        data = s.GraphInputSerializer(data=graph_from_export(request.data))
+        data.is_valid(raise_exception=True)
+        graph_version = services.graph_create(user=request.user, **data.validated_data)
         graph_version = selectors.graph_get_for_user(user=request.user, graph_id=graph_version.graph_id)
         return Response(s.GraphOutputSerializer(graph_version).data, status=status.HTTP_201_CREATED)
 
@@ -127,51 +131,10 @@ class GraphImportView(APIView):
 class GraphExportView(APIView):
     required_scopes = "read_graph"
 
-    @extend_schema(tags=["graphs"], parameters=[VERSION_PARAM], responses={200: dict})
+    @extend_schema(tags=["graphs"], parameters=[s.GraphVersionQuerySerializer], responses={200: dict})
     def get(self, request, graph_id):
         """The graph in AutoGPT's agent export format."""
         graph_version = selectors.graph_get_for_user(
             user=request.user, graph_id=graph_id, version=_version_param(request)
         )
         return Response(graph_to_export(graph_version))
-
-
-class GraphExecuteView(APIView):
-    required_scopes = "execute_graph"
-
-    @extend_schema(tags=["executions"], request=s.ExecuteInputSerializer, responses={201: ExecutionSummarySerializer})
-    def post(self, request, graph_id, version=None):
-        data = s.ExecuteInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        graph_exec = execution_create(
-            user=request.user,
-            graph_id=graph_id,
-            graph_version=version,
-            inputs=data.validated_data["inputs"],
-            trigger_kind=TriggerKind.API if isinstance(request.auth, ApiKey) else TriggerKind.MANUAL,
-        )
-        return Response(ExecutionSummarySerializer(graph_exec).data, status=status.HTTP_201_CREATED)
-
-
-class GraphExecuteActiveView(GraphExecuteView):
-    """Run the graph's active version."""
-
-    @extend_schema(
-        tags=["executions"],
-        request=s.ExecuteInputSerializer,
-        responses={201: ExecutionSummarySerializer},
-        operation_id="graphs_execute_active_version",
-    )
-    def post(self, request, graph_id):
-        return super().post(request, graph_id)
-
-
-class GraphExecutionListView(APIView):
-    required_scopes = "read_graph"
-    pagination_class = PageNumberPagination
-
-    @extend_schema(tags=["executions"], parameters=[STATUS_PARAM], responses=ExecutionSummarySerializer(many=True))
-    def get(self, request, graph_id):
-        selectors.graph_get_for_user(user=request.user, graph_id=graph_id)  # another user's graph: 404
-        executions = ExecutionFilter.filtered(request, execution_list(user=request.user, graph_id=graph_id))
-        return paginated(request, self, executions, ExecutionSummarySerializer)

@@ -9,7 +9,7 @@ from .base import (
     SchemaField,
     ToolSink,
 )
-from .registry import all_blocks, get_block, register
+from .registry import all_blocks, get_block, load_blocks, register
 
 __all__ = [
     "Block",
@@ -23,5 +23,6 @@ __all__ = [
     "ToolSink",
     "all_blocks",
     "get_block",
+    "load_blocks",
     "register",
 ]

@@ -167,13 +167,13 @@ class Block:
         yield from self.run(self.Input.model_validate(input_data), context)
 
     @classmethod
-    def to_dict(cls) -> dict[str, Any]:
-        return {
-            "id": cls.id,
-            "name": cls.name,
-            "description": cls.description(),
-            "categories": sorted(cls.categories),
-            "input_schema": cls.Input.model_json_schema(),
-            "output_schema": cls.Output.model_json_schema(),
-            "static_output": cls.static_output,
-        }
+    def category_names(cls) -> list[str]:
+        return sorted(cls.categories)
+
+    @classmethod
+    def input_json_schema(cls) -> dict[str, Any]:
+        return cls.Input.model_json_schema()
+
+    @classmethod
+    def output_json_schema(cls) -> dict[str, Any]:
+        return cls.Output.model_json_schema()

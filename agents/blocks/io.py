@@ -4,11 +4,12 @@ import datetime
 import logging
 from typing import Any
 
-import jinja2.sandbox
+import jinja2
 from markupsafe import escape
 
 from .base import Block, BlockCategory, BlockContext, BlockOutput, BlockSchema, BlockTestCase, SchemaField
 from .registry import register
+from .templating import BoundedSandbox, render_bounded
 
 
 class AgentInputBlock(Block):
@@ -194,9 +195,10 @@ class AgentTableInput(AgentInputBlock):
 
 @register
 class AgentOutputBlock(Block):
-    """A graph output: what reaches it is recorded as the execution's output named `name`.
-    With `format` (a Jinja2 template; the value is available under the output's name and as
-    `value`) it records the formatted text instead."""
+    """A graph output: what reaches it is recorded as the execution's output named `name`, and
+    passed on with that name. With `format` (a Jinja2 template; the value is available under the
+    output's name and as `value`) it records the formatted text instead, and yields only that, as
+    AutoGPT's block does."""
 
     id = "363ae599-353e-4804-937e-b2ee3cef3da4"
     name = "Agent Output"
@@ -219,31 +221,34 @@ class AgentOutputBlock(Block):
 
     test_cases = [
         BlockTestCase({"name": "out", "value": 42}, [("output", 42), ("name", "out")]),
+        # AutoGPT's own cases: with a format, only the formatted output.
         BlockTestCase(
-            {"name": "out", "value": "Ada", "format": "Hello {{ out }}!"}, [("output", "Hello Ada!"), ("name", "out")]
+            {"value": "Hello, World!", "name": "output_1", "format": "{{ output_1 }}!!"},
+            [("output", "Hello, World!!!")],
         ),
+        BlockTestCase({"value": "42", "name": "output_2", "format": "{{ output_2 }}"}, [("output", "42")]),
+        BlockTestCase({"name": "out", "value": "Ada", "format": "Hello {{ out }}!"}, [("output", "Hello Ada!")]),
         BlockTestCase(
-            {"name": "o", "value": "<b>", "format": "{{ value }}", "escape_html": True},
-            [("output", "&lt;b&gt;"), ("name", "o")],
+            {"name": "o", "value": "<b>", "format": "{{ value }}", "escape_html": True}, [("output", "&lt;b&gt;")]
         ),
     ]
 
     def run(self, input_data, context):
-        value = input_data.value
-        if input_data.format:
-            if input_data.escape_html:
-                value = str(escape(value))
-            try:
-                template = _SANDBOX.from_string(input_data.format)
-                value = template.render({input_data.name: value, "value": value})
-            except jinja2.TemplateError as exc:
-                yield "error", f"Could not format the output: {exc}"
-                return
-        yield "output", value
-        yield "name", input_data.name
+        if not input_data.format:
+            yield "output", input_data.value
+            yield "name", input_data.name
+            return
+        value = str(escape(input_data.value)) if input_data.escape_html else input_data.value
+        try:
+            template = _SANDBOX.from_string(input_data.format)
+            text = render_bounded(template, {input_data.name: value, "value": value}, context)
+        except jinja2.TemplateError as exc:
+            yield "error", f"Could not format the output: {exc}"
+            return
+        yield "output", text
 
 
-_SANDBOX = jinja2.sandbox.ImmutableSandboxedEnvironment(autoescape=False, undefined=jinja2.StrictUndefined)
+_SANDBOX = BoundedSandbox(autoescape=False, undefined=jinja2.StrictUndefined)
 
 
 @register

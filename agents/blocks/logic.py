@@ -23,7 +23,9 @@ class Operation(StrEnum):
 
 @register
 class CalculatorBlock(Block):
-    """Performs a mathematical operation on two numbers. Division by zero gives infinity."""
+    """Performs a mathematical operation on two numbers. As in AutoGPT, division by zero gives
+    infinity and any other failure (a result out of range, rounding infinity) gives NaN; JSON has
+    neither, so they are stored and passed on as the text "Infinity" and "NaN"."""
 
     id = "b1ab9b19-67a6-406d-abf5-2dba76d00c79"
     name = "Calculator"
@@ -39,29 +41,36 @@ class CalculatorBlock(Block):
         result: float = SchemaField(description="The result.")
 
     test_cases = [
+        BlockTestCase({"operation": "Add", "a": 10.0, "b": 5.0, "round_result": False}, [("result", 15.0)]),
         BlockTestCase({"operation": "Add", "a": 8, "b": 34}, [("result", 42.0)]),
-        BlockTestCase({"operation": "Divide", "a": 1, "b": 0}, [("result", float("inf"))]),
+        BlockTestCase({"operation": "Divide", "a": 1, "b": 0}, [("result", math.inf)]),
+        BlockTestCase({"operation": "Divide", "a": -1, "b": 0, "round_result": True}, [("result", math.inf)]),
         BlockTestCase({"operation": "Power", "a": 2, "b": 10, "round_result": True}, [("result", 1024)]),
+        BlockTestCase({"operation": "Power", "a": 10, "b": 400}, [("result", math.isnan)], "overflow"),
+        BlockTestCase({"operation": "Power", "a": -8, "b": 0.5}, [("result", math.isnan)], "not a real number"),
+        BlockTestCase({"operation": "Multiply", "a": 1e308, "b": 10}, [("result", math.inf)]),
+        BlockTestCase({"operation": "Multiply", "a": 1e308, "b": 10, "round_result": True}, [("result", math.isnan)]),
     ]
 
     _operators: dict[Operation, Any] = {
         Operation.ADD: operator.add,
         Operation.SUBTRACT: operator.sub,
         Operation.MULTIPLY: operator.mul,
+        Operation.DIVIDE: operator.truediv,
         Operation.POWER: operator.pow,
     }
 
     def run(self, input_data, context):
-        a, b = input_data.a, input_data.b
-        if input_data.operation == Operation.DIVIDE:
-            result = float("inf") if b == 0 else a / b
-        else:
-            try:
-                result = self._operators[input_data.operation](a, b)
-            except OverflowError:
-                result = float("inf")
-        if input_data.round_result and result not in (float("inf"), float("-inf")):
-            result = round(result)
+        try:
+            result = self._operators[input_data.operation](input_data.a, input_data.b)
+            if isinstance(result, complex):  # a negative number to a fractional power
+                raise ValueError(result)
+            if input_data.round_result:
+                result = round(result)
+        except ZeroDivisionError:
+            result = math.inf
+        except (ArithmeticError, ValueError):
+            result = math.nan
         yield "result", result
 
 

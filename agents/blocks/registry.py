@@ -40,14 +40,16 @@ def register(block_class: type[Block]) -> type[Block]:
 
 
 @cache
-def _load() -> dict[str, type[Block]]:
+def load_blocks() -> dict[str, type[Block]]:
+    """Import every block module once. Servers and workers call it at start-up: the LLM blocks
+    import the provider SDKs, seconds of CPU that must not land on the first request or run."""
     for module in [*BLOCK_MODULES, *getattr(settings, "EXTRA_BLOCK_MODULES", [])]:
         importlib.import_module(module)
     return _registered
 
 
 def all_blocks() -> list[type[Block]]:
-    return sorted(_load().values(), key=lambda block: block.name)
+    return sorted(load_blocks().values(), key=lambda block: block.name)
 
 
 def canonical_block_id(block_id: str) -> str:
@@ -55,4 +57,4 @@ def canonical_block_id(block_id: str) -> str:
 
 
 def get_block(block_id: str) -> type[Block] | None:
-    return _load().get(canonical_block_id(block_id))
+    return load_blocks().get(canonical_block_id(block_id))

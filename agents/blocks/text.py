@@ -1,26 +1,68 @@
 """Text blocks: templates, joining, splitting, replacing and regular expressions."""
 
 import json
-import re
 from typing import Any
 
-import jinja2
-import jinja2.sandbox
+import regex
+from django.conf import settings
 
-from .base import Block, BlockCategory, BlockOutput, BlockSchema, BlockTestCase, SchemaField
+from .base import (
+    Block,
+    BlockCategory,
+    BlockError,
+    BlockOutput,
+    BlockSchema,
+    BlockTestCase,
+    ExecutionCancelled,
+    SchemaField,
+)
 from .registry import register
+from .templating import BoundedSandbox, render_bounded
 
-_TEMPLATES = {
-    escape_html: jinja2.sandbox.ImmutableSandboxedEnvironment(autoescape=escape_html) for escape_html in (False, True)
-}
+_TEMPLATES = {escape_html: BoundedSandbox(autoescape=escape_html) for escape_html in (False, True)}
 
 
 def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _flags(case_sensitive: bool, dot_all: bool) -> int:
-    return (0 if case_sensitive else re.IGNORECASE) | (re.DOTALL if dot_all else 0)
+def _compile(pattern: str, *, case_sensitive: bool, dot_all: bool) -> regex.Pattern:
+    """A user's pattern, compiled by `regex` (re's syntax), whose matching can be given a timeout."""
+    flags = (0 if case_sensitive else regex.IGNORECASE) | (regex.DOTALL if dot_all else 0)
+    try:
+        return regex.compile(pattern, flags)
+    except regex.error as exc:
+        raise BlockError(f"Invalid regular expression {pattern!r}: {exc}") from exc
+
+
+def _timed_out(pattern: regex.Pattern) -> BlockError:
+    return BlockError(
+        f"The regular expression {pattern.pattern!r} took longer than {settings.BLOCK_REGEX_TIMEOUT:g} s to match;"
+        " simplify it (nested repetition such as '(a+)+' can take exponential time)."
+    )
+
+
+def _search(pattern: regex.Pattern, text: str) -> bool:
+    # concurrent: the GIL is released while matching, so other nodes keep running meanwhile.
+    try:
+        return pattern.search(text, timeout=settings.BLOCK_REGEX_TIMEOUT, concurrent=True) is not None
+    except TimeoutError:
+        raise _timed_out(pattern) from None
+
+
+def _extract(pattern: regex.Pattern, text: str, group: int, *, find_all: bool) -> list[str]:
+    """The group of the first match (of every match, with find_all); one timeout for the whole search."""
+    if group > pattern.groups:
+        return []
+    matches = []
+    try:
+        for match in pattern.finditer(text, timeout=settings.BLOCK_REGEX_TIMEOUT, concurrent=True):
+            matches.append(match.group(group) or "")
+            if not find_all:
+                break
+    except TimeoutError:
+        raise _timed_out(pattern) from None
+    return matches
 
 
 @register
@@ -58,12 +100,41 @@ class FillTextTemplateBlock(Block):
             {"values": {}, "format": "{% if %}"},
             [("error", "Could not fill the template: Expected an expression, got 'end of statement block'")],
         ),
+        BlockTestCase(
+            {
+                "values": {},
+                "format": "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            },
+            [
+                (
+                    "error",
+                    lambda e: e.startswith("Could not fill the template: the text is longer than the output limit"),
+                )
+            ],
+            "a loop printing without end stops at the output limit",
+        ),
+        BlockTestCase(
+            {"values": {"n": 10**10}, "format": "{{ 'x' * n }}"},
+            [("error", lambda e: e.startswith("Could not fill the template: '*' would give a result over the output"))],
+        ),
+        BlockTestCase(
+            {"values": {}, "format": "{{ 2 ** 100000000 }}"},
+            [
+                (
+                    "error",
+                    lambda e: e.startswith("Could not fill the template: '**' would give a result over the output"),
+                )
+            ],
+        ),
+        BlockTestCase({"values": {"n": 3}, "format": "{{ 'ab' * n }} {{ 2 ** 10 }}"}, [("output", "ababab 1024")]),
     ]
 
     def run(self, input_data, context):
         try:
             template = _TEMPLATES[input_data.escape_html].from_string(input_data.format)
-            output = template.render(input_data.values)
+            output = render_bounded(template, input_data.values, context)
+        except ExecutionCancelled:
+            raise
         except Exception as exc:
             yield "error", f"Could not fill the template: {exc}"
             return
@@ -126,18 +197,29 @@ class MatchTextPatternBlock(Block):
         BlockTestCase({"text": {"a": 1}, "match": '"a": 1', "data": "Z"}, [("positive", "Z")]),
         BlockTestCase(
             {"text": "x", "match": "(", "data": None},
-            [("error", "Invalid regular expression '(': missing ), unterminated subpattern at position 0")],
+            [("error", "Invalid regular expression '(': missing ) at position 1")],
+        ),
+        BlockTestCase(
+            {"text": "aaaaaaaaaaaaaaaaaaaaaaaaaaa!", "match": "(a+)+$", "data": "x"},
+            [("negative", "x")],
+            "the issue's pattern: `regex` does not backtrack exponentially on it",
+        ),
+        BlockTestCase(
+            {"text": "a" * 40 + "!", "match": "(a|aa)+$", "data": "x"},
+            [("error", lambda e: e.startswith("The regular expression '(a|aa)+$' took longer than"))],
+            "exponential backtracking is stopped by the timeout",
         ),
     ]
 
     def run(self, input_data, context):
         try:
-            pattern = re.compile(input_data.match, _flags(input_data.case_sensitive, input_data.dot_all))
-        except re.error as exc:
-            yield "error", f"Invalid regular expression {input_data.match!r}: {exc}"
+            pattern = _compile(input_data.match, case_sensitive=input_data.case_sensitive, dot_all=input_data.dot_all)
+            found = _search(pattern, _as_text(input_data.text))
+        except BlockError as exc:
+            yield "error", str(exc)
             return
         output = input_data.text if input_data.data is None else input_data.data
-        yield ("positive" if pattern.search(_as_text(input_data.text)) else "negative"), output
+        yield ("positive" if found else "negative"), output
 
 
 @register
@@ -188,22 +270,21 @@ class ExtractTextInformationBlock(Block):
         ),
         BlockTestCase(
             {"text": "x", "pattern": "[a-"},
-            [("error", "Invalid regular expression '[a-': unterminated character set at position 0")],
+            [("error", "Invalid regular expression '[a-': unterminated character set at position 3")],
+        ),
+        BlockTestCase(
+            {"text": "a" * 40 + "!", "pattern": "(a|aa)+$", "find_all": True},
+            [("error", lambda e: e.startswith("The regular expression '(a|aa)+$' took longer than"))],
         ),
     ]
 
     def run(self, input_data, context):
         try:
-            pattern = re.compile(input_data.pattern, _flags(input_data.case_sensitive, input_data.dot_all))
-        except re.error as exc:
-            yield "error", f"Invalid regular expression {input_data.pattern!r}: {exc}"
+            pattern = _compile(input_data.pattern, case_sensitive=input_data.case_sensitive, dot_all=input_data.dot_all)
+            matches = _extract(pattern, _as_text(input_data.text), input_data.group, find_all=input_data.find_all)
+        except BlockError as exc:
+            yield "error", str(exc)
             return
-        matches = []
-        if input_data.group <= pattern.groups:
-            for match in pattern.finditer(_as_text(input_data.text)):
-                matches.append(match.group(input_data.group) or "")
-                if not input_data.find_all:
-                    break
         for match in matches:
             yield "positive", match
         if not matches:
@@ -263,7 +344,24 @@ class TextReplaceBlock(Block):
     test_cases = [
         BlockTestCase({"text": "Hello, World!", "old": "Hello", "new": "Hi"}, [("output", "Hi, World!")]),
         BlockTestCase({"text": "a-b-c", "old": "-", "new": ""}, [("output", "abc")]),
+        BlockTestCase(
+            {"text": "a" * 100_000, "old": "a", "new": "b" * 100_000},
+            [("error", "The text would be 10000000000 characters long, over the output limit of 5242880 bytes.")],
+            "refused before it is built",
+        ),
     ]
 
     def run(self, input_data, context):
-        yield "output", input_data.text.replace(input_data.old, input_data.new)
+        text, old, new = input_data.text, input_data.old, input_data.new
+        # Computed first: replacing every character of 100 kB by 100 kB would build 10 GB.
+        length = len(text) + (text.count(old) if old else len(text) + 1) * (len(new) - len(old))
+        if length > settings.BLOCK_OUTPUT_MAX_BYTES:
+            yield (
+                "error",
+                (
+                    f"The text would be {length} characters long, over the output limit of"
+                    f" {settings.BLOCK_OUTPUT_MAX_BYTES} bytes."
+                ),
+            )
+            return
+        yield "output", text.replace(old, new)

@@ -1,7 +1,9 @@
 from datetime import UTC
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from autogpt_platform.fields import IsoDateTimeField
 from executions.schedules import schedule_executions, schedule_next_runs
 
 from .serializers import ExecutionSummarySerializer
@@ -43,8 +45,10 @@ class ScheduleUpdateInputSerializer(serializers.Serializer):
 
 
 class NextRunSerializer(serializers.Serializer):
-    local = serializers.DateTimeField(help_text="In the schedule's time zone.")
-    utc = serializers.DateTimeField()
+    """One instant the schedule fires."""
+
+    local = IsoDateTimeField(source="*", help_text="In the schedule's time zone.")
+    utc = IsoDateTimeField(source="*", default_timezone=UTC)
 
 
 class ScheduleOutputSerializer(serializers.Serializer):
@@ -52,44 +56,29 @@ class ScheduleOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     graph_id = serializers.UUIDField()
     graph_version = serializers.IntegerField()
-    cron = serializers.CharField(allow_null=True)
+    cron = serializers.SerializerMethodField(help_text="null for a one-off.")
     timezone = serializers.CharField()
-    run_at = serializers.DateTimeField(allow_null=True)
+    run_at = IsoDateTimeField(allow_null=True)
     inputs = serializers.DictField()
     status = serializers.CharField(help_text="active, paused, done (a one-off that ran) or disabled.")
     is_paused = serializers.BooleanField()
-    next_runs = NextRunSerializer(many=True)
-    last_run_at = serializers.DateTimeField(allow_null=True)
+    next_runs = serializers.SerializerMethodField()
+    last_run_at = IsoDateTimeField(allow_null=True)
     consecutive_failures = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+    created_at = IsoDateTimeField()
 
-    def to_representation(self, schedule):
-        return {
-            "id": str(schedule.id),
-            "name": schedule.name,
-            "graph_id": str(schedule.graph_id),
-            "graph_version": schedule.graph_version,
-            "cron": schedule.cron or None,
-            "timezone": schedule.timezone,
-            "run_at": schedule.run_at.isoformat() if schedule.run_at else None,
-            "inputs": schedule.inputs,
-            "status": schedule.status,
-            "is_paused": schedule.status == "paused",
-            "next_runs": [
-                {"local": run.isoformat(), "utc": run.astimezone(UTC).isoformat()}
-                for run in schedule_next_runs(schedule)
-            ],
-            "last_run_at": schedule.last_run_at.isoformat() if schedule.last_run_at else None,
-            "consecutive_failures": schedule.consecutive_failures,
-            "created_at": schedule.created_at.isoformat(),
-        }
+    def get_cron(self, schedule) -> str | None:
+        return schedule.cron or None
+
+    @extend_schema_field(NextRunSerializer(many=True))
+    def get_next_runs(self, schedule):
+        return NextRunSerializer(schedule_next_runs(schedule), many=True).data
 
 
 class ScheduleDetailSerializer(ScheduleOutputSerializer):
-    executions = ExecutionSummarySerializer(many=True, help_text=f"The latest {RECENT_EXECUTIONS_SHOWN} runs.")
+    executions = serializers.SerializerMethodField(help_text=f"The latest {RECENT_EXECUTIONS_SHOWN} runs.")
 
-    def to_representation(self, schedule):
-        data = super().to_representation(schedule)
+    @extend_schema_field(ExecutionSummarySerializer(many=True))
+    def get_executions(self, schedule):
         recent = schedule_executions(schedule)[:RECENT_EXECUTIONS_SHOWN]
-        data["executions"] = ExecutionSummarySerializer(recent, many=True).data
-        return data
+        return ExecutionSummarySerializer(recent, many=True).data

@@ -5,6 +5,10 @@ from executions.models import ExecutionStatus, GraphExecution, NodeExecution
 from executions.selectors import execution_llm_stats
 
 
+class ExecuteInputSerializer(serializers.Serializer):
+    inputs = serializers.DictField(required=False, default=dict)
+
+
 def _seconds(start, end) -> float | None:
     return round((end - start).total_seconds(), 3) if start and end else None
 

@@ -8,7 +8,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from autogpt_platform.pagination import PageNumberPagination
+from autogpt_platform.pagination import PageNumberPagination, paginated
 from executions import triggers
 from executions.triggers import DELIVERY_ID_HEADER, SIGNATURE_HEADER, PayloadTooLargeError
 
@@ -22,10 +22,12 @@ class GraphTriggerListCreateView(APIView):
     @extend_schema(tags=["triggers"], responses=s.TriggerOutputSerializer(many=True))
     def get(self, request, graph_id):
         """The graph's webhook triggers (their secrets are never shown again)."""
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(triggers.trigger_list(user=request.user, graph_id=graph_id), request, self)
-        return paginator.get_paginated_response(
-            s.TriggerOutputSerializer(page, many=True, context={"request": request}).data
+        return paginated(
+            request,
+            self,
+            triggers.trigger_list(user=request.user, graph_id=graph_id),
+            s.TriggerOutputSerializer,
+            context={"request": request},
         )
 
     @extend_schema(

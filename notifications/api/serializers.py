@@ -1,6 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from notifications.messages import notification_payload
+from autogpt_platform.fields import IsoDateTimeField
+from notifications.messages import message_for
 from notifications.models import WEBHOOK_CHANNELS, ChannelKind, DigestFrequency, NotificationChannel, notification_types
 
 
@@ -22,18 +24,28 @@ class NotificationListQuerySerializer(serializers.Serializer):
     unread = serializers.BooleanField(required=False, default=False, help_text="Only unread notifications.")
 
 
+# The same as the WebSocket's push (messages.notification_payload); a test holds them equal.
 class NotificationOutputSerializer(serializers.Serializer):
+    """An in-app notification."""
+
     id = serializers.UUIDField()
     type = serializers.ChoiceField(choices=notification_types)
-    title = serializers.CharField()
-    message = serializers.CharField(help_text="One line, for a list or a toast.")
-    link = serializers.URLField(allow_null=True, help_text="Where the notification leads (an execution, ...).")
+    title = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField(help_text="One line, for a list or a toast.")
+    link = serializers.SerializerMethodField(help_text="Where the notification leads (an execution, ...).")
     data = serializers.DictField(help_text="The event's details; keys depend on the type.")  # type: ignore[assignment]  # the field, not Serializer.data
-    created_at = serializers.DateTimeField()
-    read_at = serializers.DateTimeField(allow_null=True)
+    created_at = IsoDateTimeField()
+    read_at = IsoDateTimeField(allow_null=True)
 
-    def to_representation(self, notification):
-        return notification_payload(notification)
+    def get_title(self, notification) -> str:
+        return message_for(notification).title
+
+    def get_message(self, notification) -> str:
+        return message_for(notification).summary
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_link(self, notification) -> str | None:
+        return message_for(notification).link
 
 
 class ReadAllOutputSerializer(serializers.Serializer):

@@ -1,7 +1,13 @@
+from typing import Any
+
 from django.core.validators import RegexValidator, URLValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.selectors import graph_input_schema, graph_output_schema
+from autogpt_platform.fields import IsoDateTimeField
+from store.models import SubmissionStatus
+from store.selectors import store_agent_list, store_agent_reviews, store_agent_versions
 
 http_url = URLValidator(schemes=["http", "https"], message="Enter an http or https URL.")
 slug_format = RegexValidator(
@@ -117,6 +123,16 @@ class AdminSubmissionOutputSerializer(SubmissionOutputSerializer):
     internal_comments = serializers.CharField()
 
 
+class AdminSubmissionQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=SubmissionStatus.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid_choice": f"Status is one of: {', '.join(SubmissionStatus.values)}."},
+    )
+
+
 class ReviewDecisionInputSerializer(serializers.Serializer):
     is_approved = serializers.BooleanField()
     comments = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
@@ -127,42 +143,32 @@ class ReviewDecisionInputSerializer(serializers.Serializer):
 
 
 class RatingSerializer(serializers.Serializer):
-    average = serializers.FloatField()
-    count = serializers.IntegerField()
+    """The agent's ratings, 1 to 5."""
+
+    average = serializers.SerializerMethodField()
+    count = serializers.IntegerField(source="rating_count")
+
+    def get_average(self, listing) -> float:
+        return round(listing.rating_average, 2)
 
 
 class StoreAgentSerializer(serializers.Serializer):
     """A published agent in the store's lists."""
 
-    store_listing_version_id = serializers.UUIDField(help_text="Add it with POST /api/v1/library/agents.")
-    creator = serializers.CharField()
+    store_listing_version_id = serializers.UUIDField(
+        source="active_version_id", help_text="Add it with POST /api/v1/library/agents."
+    )
+    creator = serializers.CharField(source="owner.store_profile.username")
     slug = serializers.CharField()
-    name = serializers.CharField()
-    sub_heading = serializers.CharField()
-    description = serializers.CharField()
-    categories = serializers.ListField(child=serializers.CharField())
-    image_urls = serializers.ListField(child=serializers.CharField())
-    version = serializers.IntegerField()
-    rating = RatingSerializer()
+    name = serializers.CharField(source="active_version.name")
+    sub_heading = serializers.CharField(source="active_version.sub_heading")
+    description = serializers.CharField(source="active_version.description")
+    categories = serializers.ListField(child=serializers.CharField(), source="active_version.categories")
+    image_urls = serializers.ListField(child=serializers.CharField(), source="active_version.image_urls")
+    version = serializers.IntegerField(source="active_version.version")
+    rating = RatingSerializer(source="*")
     runs = serializers.IntegerField()
-    updated_at = serializers.DateTimeField()
-
-    def to_representation(self, listing):
-        active = listing.active_version
-        return {
-            "store_listing_version_id": str(active.id),
-            "creator": listing.owner.store_profile.username,
-            "slug": listing.slug,
-            "name": active.name,
-            "sub_heading": active.sub_heading,
-            "description": active.description,
-            "categories": active.categories,
-            "image_urls": active.image_urls,
-            "version": active.version,
-            "rating": {"average": round(listing.rating_average, 2), "count": listing.rating_count},
-            "runs": listing.runs,
-            "updated_at": active.reviewed_at.isoformat() if active.reviewed_at else None,
-        }
+    updated_at = IsoDateTimeField(source="active_version.reviewed_at", allow_null=True)
 
 
 class StoreAgentVersionSerializer(serializers.Serializer):
@@ -191,27 +197,27 @@ class StoreCreatorBriefSerializer(serializers.Serializer):
 
 
 class StoreAgentDetailSerializer(StoreAgentSerializer):
-    instructions = serializers.CharField()
-    video_url = serializers.CharField()
-    creator_profile = StoreCreatorBriefSerializer()
-    versions = StoreAgentVersionSerializer(many=True)
-    reviews = StoreReviewOutputSerializer(many=True)
-    input_schema = serializers.DictField()
-    output_schema = serializers.DictField()
+    instructions = serializers.CharField(source="active_version.instructions")
+    video_url = serializers.CharField(source="active_version.video_url")
+    creator_profile = StoreCreatorBriefSerializer(source="owner.store_profile")
+    versions = serializers.SerializerMethodField()
+    reviews = serializers.SerializerMethodField()
+    input_schema = serializers.SerializerMethodField()
+    output_schema = serializers.SerializerMethodField()
 
-    def to_representation(self, listing):
-        active = listing.active_version
-        profile = listing.owner.store_profile
-        return {
-            **super().to_representation(listing),
-            "instructions": active.instructions,
-            "video_url": active.video_url,
-            "creator_profile": StoreCreatorBriefSerializer(profile, context=self.context).data,
-            "versions": StoreAgentVersionSerializer(self.context["versions"], many=True).data,
-            "reviews": StoreReviewOutputSerializer(self.context["reviews"], many=True).data,
-            "input_schema": graph_input_schema(active.graph_version),
-            "output_schema": graph_output_schema(active.graph_version),
-        }
+    @extend_schema_field(StoreAgentVersionSerializer(many=True))
+    def get_versions(self, listing):
+        return StoreAgentVersionSerializer(store_agent_versions(listing=listing), many=True).data
+
+    @extend_schema_field(StoreReviewOutputSerializer(many=True))
+    def get_reviews(self, listing):
+        return StoreReviewOutputSerializer(store_agent_reviews(listing=listing), many=True).data
+
+    def get_input_schema(self, listing) -> dict[str, Any]:
+        return graph_input_schema(listing.active_version.graph_version)
+
+    def get_output_schema(self, listing) -> dict[str, Any]:
+        return graph_output_schema(listing.active_version.graph_version)
 
 
 class StoreReviewInputSerializer(serializers.Serializer):
@@ -243,10 +249,8 @@ class CreatorSerializer(serializers.Serializer):
 
 
 class CreatorDetailSerializer(CreatorSerializer):
-    agents = StoreAgentSerializer(many=True)
+    agents = serializers.SerializerMethodField()
 
-    def to_representation(self, profile):
-        return {
-            **CreatorSerializer(profile, context=self.context).data,
-            "agents": StoreAgentSerializer(self.context["agents"], many=True).data,
-        }
+    @extend_schema_field(StoreAgentSerializer(many=True))
+    def get_agents(self, profile):
+        return StoreAgentSerializer(store_agent_list(creator=profile.username), many=True, context=self.context).data

@@ -11,7 +11,6 @@ from accounts.permissions import ApiKeyScopes, IsAdmin
 from autogpt_platform.pagination import PageNumberPagination, paginated
 from store import selectors, services
 from store.cache import public_cached
-from store.models import SubmissionStatus
 
 from . import serializers as s
 
@@ -122,12 +121,14 @@ class AdminSubmissionListView(APIView):
 
     @extend_schema(
         tags=["store admin"],
-        parameters=[OpenApiParameter("status", str, enum=SubmissionStatus.values)],
+        parameters=[s.AdminSubmissionQuerySerializer],
         responses=s.AdminSubmissionOutputSerializer(many=True),
     )
     def get(self, request):
         """Every submission, pending ones first (oldest first)."""
-        submissions = selectors.submission_list_for_review(status=request.query_params.get("status", ""))
+        query = s.AdminSubmissionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        submissions = selectors.submission_list_for_review(**query.validated_data)
         return paginated(request, self, submissions, s.AdminSubmissionOutputSerializer)
 
 
@@ -197,11 +198,7 @@ class StoreAgentDetailView(PublicStoreView):
     def get(self, request, username, slug):
         def build():
             listing = selectors.store_agent_get(username=username, slug=slug)
-            context = {
-                "versions": selectors.store_agent_versions(listing=listing),
-                "reviews": selectors.store_agent_reviews(listing=listing),
-            }
-            return s.StoreAgentDetailSerializer(listing, context={**context, "request": request}).data
+            return s.StoreAgentDetailSerializer(listing, context={"request": request}).data
 
         return self.cached(request, build)
 
@@ -250,7 +247,6 @@ class CreatorDetailView(PublicStoreView):
     def get(self, request, username):
         def build():
             creator = selectors.creator_get(username=username)
-            agents = selectors.store_agent_list(creator=creator.username)
-            return s.CreatorDetailSerializer(creator, context={"agents": agents, "request": request}).data
+            return s.CreatorDetailSerializer(creator, context={"request": request}).data
 
         return self.cached(request, build)

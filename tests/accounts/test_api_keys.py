@@ -27,7 +27,7 @@ def test_the_key_is_shown_once_and_stored_hashed(auth_client):
     assert created["scopes"] == ["identity", "read_graph"]
     stored = ApiKey.objects.get(id=created["id"])
     assert created["key"] not in (stored.key_hash, stored.prefix)
-    listed = auth_client.get("/api/v1/auth/api-keys").json()
+    listed = auth_client.get("/api/v1/auth/api-keys").json()["results"]
     assert [key["id"] for key in listed] == [created["id"]]
     assert "key" not in listed[0] and "key_hash" not in listed[0]
 
@@ -66,7 +66,7 @@ def test_a_revoked_key_is_401(auth_client):
 
     body = assert_error(key_client(created["key"]).get("/api/v1/auth/me"), 401, "api_key_revoked")
     assert "revoked" in body["message"]
-    assert auth_client.get("/api/v1/auth/api-keys").json() == []
+    assert auth_client.get("/api/v1/auth/api-keys").json()["results"] == []
 
 
 @pytest.mark.parametrize(

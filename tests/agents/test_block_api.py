@@ -55,6 +55,7 @@ class TestList:
         assert_error(api_client.get("/api/v1/blocks"), 401, "not_authenticated")
 
 
+@pytest.mark.usefixtures("live_worker")  # blocks run on the executor
 class TestExecute:
     def test_runs_calculator_and_returns_outputs_by_pin(self, auth_client):
         response = execute_block(auth_client, CALCULATOR, ADD_1_2)
@@ -117,6 +118,7 @@ class TestExecute:
         assert_error(execute_block(api_client, CALCULATOR, ADD_1_2), 401, "not_authenticated")
 
 
+@pytest.mark.usefixtures("live_worker")
 class TestApiKeyScopes:
     def test_a_key_with_read_block_can_list_blocks(self, auth_client):
         key = create_key(auth_client, ["read_block"])

@@ -227,7 +227,7 @@ class TestVersions:
         response = auth_client.get(f"/api/v1/graphs/{created['id']}/versions")
 
         assert response.status_code == 200
-        assert [(v["id"], v["version"], v["name"], v["is_active"]) for v in response.json()] == [
+        assert [(v["id"], v["version"], v["name"], v["is_active"]) for v in response.json()["results"]] == [
             (created["id"], 2, "second", True),
             (created["id"], 1, "first", False),
         ]
@@ -244,7 +244,8 @@ class TestVersions:
         assert (response.json()["version"], response.json()["name"], response.json()["is_active"]) == (1, "first", True)
         assert Graph.objects.get(id=created["id"]).active_version == 1
         assert auth_client.get(f"/api/v1/graphs/{created['id']}").json()["version"] == 1
-        assert [v["is_active"] for v in auth_client.get(f"/api/v1/graphs/{created['id']}/versions").json()] == [
+        versions = auth_client.get(f"/api/v1/graphs/{created['id']}/versions").json()["results"]
+        assert [v["is_active"] for v in versions] == [
             False,
             True,
         ]

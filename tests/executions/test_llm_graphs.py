@@ -7,9 +7,8 @@ import pytest
 
 from executions.models import NodeExecution
 from integrations.services import credential_create, credential_delete
-from tests.conftest import SYSTEM_OPENAI_KEY
 from tests.graphs import AGENT_INPUT, AGENT_OUTPUT, CALCULATOR, create_graph, link, node, node_runs, run_graph
-from tests.llm_replies import block_responder
+from tests.llm_replies import SYSTEM_OPENAI_KEY, block_responder
 from tests.stand_ins.llm import Error, Text, ToolCalls
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_worker")]

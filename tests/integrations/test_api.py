@@ -11,7 +11,7 @@ from integrations.models import Credential
 from integrations.providers import PROVIDERS, Provider
 from tests.accounts.test_api_keys import create_key, key_client
 from tests.accounts.test_auth_api import assert_error
-from tests.conftest import client_for
+from tests.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.services import api_key_create
 from notifications import services
 from notifications.dispatch import channel_webhook
-from notifications.messages import message_for
+from notifications.messages import message_for, notification_payload
 from notifications.models import Delivery, Notification, NotificationChannel, NotificationPreference
 from notifications.unsubscribe import unsubscribe_token
 from tests.accounts.test_auth_api import assert_error
@@ -78,6 +78,16 @@ class TestInbox:
         assert_error(auth_client.post(f"/api/v1/notifications/{uuid.uuid4()}/read"), 404)
         assert_error(auth_client.post("/api/v1/notifications/not-a-uuid/read"), 404)
         assert Notification.objects.get(id=theirs.id).read_at is None
+
+    @pytest.mark.parametrize("type_", ["agent_run_failed", "agent_run_completed"])
+    def test_the_api_shows_what_the_websocket_pushes(self, auth_client, user, type_):
+        notification = notify(user, type_, graph_name="Same")
+        Notification.objects.filter(id=notification.id).update(read_at=timezone.now())
+        notification.refresh_from_db()
+
+        listed = auth_client.get("/api/v1/notifications").json()["results"]
+
+        assert listed == [notification_payload(notification)]
 
     def test_a_bad_filter_is_400_naming_it(self, auth_client):
         assert_error(auth_client.get("/api/v1/notifications?unread=perhaps"), 400, field="unread")

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
-from agents.services import graph_import
+from agents.autogpt_format import graph_from_export
+from agents.services import graph_create
 from store.services import submission_create, submission_review
 
 EXAMPLE_AGENTS = Path(settings.BASE_DIR) / "agents" / "examples"
@@ -30,7 +31,7 @@ class Command(BaseCommand):
                 user = create(email=email, password=password, name="Demo admin" if is_admin else "Demo user")
             if not is_admin and not user.graphs.exists():
                 for example in sorted(EXAMPLE_AGENTS.glob("*.json")):
-                    graph_import(user=user, data=json.loads(example.read_text()))
+                    graph_create(user=user, **graph_from_export(json.loads(example.read_text())))
             users[is_admin] = user
             label = "admin (Django admin at /admin/)" if is_admin else "user"
             self.stdout.write(f"Demo {label}: {email} / {password}")

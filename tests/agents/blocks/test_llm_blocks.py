@@ -15,9 +15,8 @@ from agents.blocks.llm import (
     split_text,
 )
 from agents.pins import source_value
-from tests.conftest import SYSTEM_ANTHROPIC_KEY, SYSTEM_OPENAI_KEY
 from tests.graphs import AGENT_EXECUTOR, CALCULATOR
-from tests.llm_replies import block_responder
+from tests.llm_replies import SYSTEM_ANTHROPIC_KEY, SYSTEM_OPENAI_KEY, block_responder
 from tests.stand_ins.llm import Error, Text, ToolCalls
 
 pytestmark = pytest.mark.django_db
