@@ -548,9 +548,8 @@ class Engine:
             self.dirty.pop(run_id, None)
             if run in self.waiting[run.node.node_id]:
                 self.waiting[run.node.node_id].remove(run)
-        self.pending_events = [
-            event for event in self.pending_events if event.get("node_exec_id") not in {str(i) for i in beyond}
-        ]
+        dropped = {str(run_id) for run_id in beyond}
+        self.pending_events = [event for event in self.pending_events if event.get("node_exec_id") not in dropped]
         return self._end_unfinished(ExecutionStatus.FAILED, {"message": message})
 
     def _end_unfinished(self, status: str, error: dict) -> GraphExecution:

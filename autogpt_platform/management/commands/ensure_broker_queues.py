@@ -2,8 +2,9 @@
 
 An older release declared `agent_executions` as a classic queue; RabbitMQ cannot change a queue's
 type, so this replaces it (when no worker consumes it) with the quorum queue this release declares.
-Run it once after stopping the old executors (compose's migrate role does). Executor workers do the
-same when they start; the web process only publishes, and would be refused until one of them has.
+Executor workers do the same when they start; run this once after stopping the old executors to
+have it done before any of them starts (the web process only publishes, and is refused until then:
+its runs wait, committed, for the dispatcher's sweep).
 """
 
 from django.conf import settings
