@@ -1,7 +1,12 @@
-"""Translates every error into the one shape of autogpt_platform.errors (DRF's EXCEPTION_HANDLER
-and Django's handler404/500 for what happens outside DRF)."""
+"""Translates every error into the one shape of autogpt_platform.errors (DRF's EXCEPTION_HANDLER,
+OutageMiddleware, and Django's handler404/500 for what happens outside DRF).
+
+A dependency that is down (autogpt_platform.outages) is a 503 naming it, never a 500: the request
+changed nothing (it is one transaction, rolled back) and may be sent again in a few seconds.
+"""
 
 import logging
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -15,8 +20,53 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from .errors import ApplicationError, error_body
+from .outages import DependencyOutage, dependency_of, describe, is_transient
 
 logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = "5"
+
+
+def _outage_cause(exc: BaseException | None) -> BaseException | None:
+    if isinstance(exc, DependencyOutage):
+        return exc.cause
+    return exc if exc is not None and is_transient(exc) else None
+
+
+def outage_body(cause: BaseException) -> dict[str, Any]:
+    """The 503 body naming the dependency that is down."""
+    dependency = dependency_of(cause)
+    logger.warning("Answering 503: %s is unavailable (%s)", dependency, describe(cause))
+    return error_body(
+        "service_unavailable",
+        f"{dependency[0].upper()}{dependency[1:]} is unavailable right now; nothing was changed. "
+        "Try again in a few seconds.",
+    )
+
+
+def outage_response(cause: BaseException) -> JsonResponse:
+    response = JsonResponse(outage_body(cause), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+class OutageMiddleware:
+    """Answers 503 when a view (or the transaction around it: ATOMIC_REQUESTS opens it before the
+    view runs) fails because a dependency is down. Last in MIDDLEWARE, so its process_exception runs
+    first."""
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        cause = _outage_cause(exception)
+        return outage_response(cause) if cause is not None else None
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -72,6 +122,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.PermissionDenied()
 
     set_rollback()
+    cause = _outage_cause(exc)
+    if cause is not None:
+        return Response(
+            outage_body(cause),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
     if isinstance(exc, RequestDataTooBig):  # raised when a view first reads the body
         return Response(_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, ApplicationError):
@@ -101,6 +158,11 @@ def not_found_view(request, exception=None) -> JsonResponse:
 
 
 def server_error_view(request) -> JsonResponse:
+    # Django calls this while handling the exception: a dependency outage raised outside a view
+    # (in a middleware, say) is still a 503.
+    cause = _outage_cause(sys.exc_info()[1])
+    if cause is not None:
+        return outage_response(cause)
     return JsonResponse(error_body("server_error", "Internal server error."), status=500)
 
 

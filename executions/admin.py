@@ -15,5 +15,5 @@ class GraphExecutionAdmin(admin.ModelAdmin):
     list_display = ["id", "user", "graph", "status", "trigger_kind", "attempts", "created_at", "ended_at"]
     list_filter = ["status", "trigger_kind"]
     search_fields = ["id", "user__email", "graph__id"]
-    readonly_fields = ["attempts", "worker", "heartbeat_at"]
+    readonly_fields = ["attempts", "worker", "heartbeat_at", "dispatched_at"]
     inlines = [NodeExecutionInline]

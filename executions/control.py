@@ -6,6 +6,9 @@ without importing each other.
 - Cancel flag: set by a stop request, read by the engine a few times a second.
 - Engine lock: held by the engine running an execution, with a TTL its heartbeat renews; a lock
   that is gone means no engine holds the execution (its worker was lost, or it never started).
+  The lock is advisory: the database decides who runs an execution (the claim counts attempts,
+  and an engine whose claim is no longer the latest stops writing), so that an engine carries on
+  through a Redis outage and takes its lock again when Redis is back.
 """
 
 import uuid
@@ -48,8 +51,17 @@ def lock_holder(graph_exec_id) -> str | None:
     return holder.decode() if isinstance(holder, bytes) else holder
 
 
-def lock_renew(graph_exec_id) -> None:
-    get_redis().expire(LOCK_KEY.format(id=graph_exec_id), LOCK_TTL_SECONDS)
+def lock_keep(graph_exec_id, token: str) -> bool:
+    """Renew our lock, or take it again when it is gone (Redis restarted without its data, or the
+    claim found Redis down). False when another engine holds it."""
+    key = LOCK_KEY.format(id=graph_exec_id)
+    redis = get_redis()
+    if redis.set(key, token, nx=True, ex=LOCK_TTL_SECONDS):
+        return True
+    if redis.get(key) == token:
+        redis.expire(key, LOCK_TTL_SECONDS)
+        return True
+    return False
 
 
 def lock_release(graph_exec_id, token: str) -> None:

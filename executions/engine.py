@@ -10,6 +10,17 @@ outputs already passed downstream skipped.
 
 Stop: a cancel flag in Redis, checked a few times a second; blocks wait through
 BlockContext.sleep, which wakes up at once when the execution is stopped.
+
+Bounds: a run ends FAILED, naming the limit, past EXECUTION_MAX_NODE_EXECUTIONS node executions or
+EXECUTION_MAX_SECONDS since it started (loops are allowed; runaway loops are not).
+
+Outages: a Redis error (cancel flag, lock, event numbering) is logged and tolerated, the flag is
+read again on the next tick and the lock taken again when Redis is back. A database error while
+committing a batch is retried with backoff on a new connection, the batch kept in memory, so no
+node's work is lost or repeated; past EXECUTION_OUTAGE_RETRY_SECONDS the run is failed naming the
+outage (or, if even that cannot be written, left to the reaper). The database decides who runs an
+execution: every claim counts an attempt, and an engine that finds its attempt is no longer the
+latest (another engine took over while it was cut off) stops without writing anything more.
 """
 
 import json
@@ -32,8 +43,18 @@ from pydantic import ValidationError
 from agents.blocks import BlockContext, ToolSink
 from agents.blocks.base import ExecutionCancelled
 from agents.pins import is_tool_pin, merge_dynamic_inputs, source_value
+from autogpt_platform.outages import (
+    DATABASE_ERRORS,
+    REDIS_ERRORS,
+    TRANSIENT_ERRORS,
+    DependencyOutage,
+    describe,
+    reset_connection,
+    retry_through_outage,
+)
 
 from . import control, events
+from .dispatch import execution_dispatch_for_user
 from .graph_spec import GraphSpec, NodeSpec, load_graph_spec
 from .models import ExecutionStatus, GraphExecution, NodeExecution
 from .notify import execution_notify_ended
@@ -42,6 +63,13 @@ from .services import execution_create_child
 logger = logging.getLogger(__name__)
 
 CANCEL_POLL_SECONDS = 0.2
+# An engine whose heartbeat is this many beats old is taken for dead.
+STALE_BEATS = 3
+UNFINISHED = (ExecutionStatus.INCOMPLETE, ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
+
+
+class Superseded(Exception):
+    """Another engine has claimed the execution since this one did: this one writes nothing more."""
 
 
 class OutputTooLarge(Exception):
@@ -130,8 +158,10 @@ class NodeRun:
 
 
 class Engine:
-    def __init__(self, graph_exec: GraphExecution, *, parent_cancel: threading.Event | None = None):
+    def __init__(self, graph_exec: GraphExecution, *, token: str = "", parent_cancel: threading.Event | None = None):
         self.graph_exec = graph_exec
+        self.token = token
+        self.attempt = graph_exec.attempts  # the claim this engine runs under
         self.spec: GraphSpec = load_graph_spec(graph_exec.graph_version_id)
         self.cancel_event = threading.Event()
         self.parent_cancel = parent_cancel
@@ -150,6 +180,11 @@ class Engine:
         self.output_limit = settings.BLOCK_OUTPUT_MAX_BYTES
         self.last_heartbeat = time.monotonic()
         self.last_cancel_check = 0.0
+        self.redis_down = False
+        self.max_nodes = settings.EXECUTION_MAX_NODE_EXECUTIONS
+        self.over_node_limit = False
+        started = graph_exec.started_at or timezone.now()
+        self.deadline = time.monotonic() + settings.EXECUTION_MAX_SECONDS - (timezone.now() - started).total_seconds()
         self.pool = ThreadPoolExecutor(max_workers=settings.EXECUTION_MAX_PARALLEL_NODES, thread_name_prefix="node")
 
     # --- the loop -------------------------------------------------------------------------------
@@ -160,18 +195,22 @@ class Engine:
             while self.in_flight or not self.events.empty():
                 if self._cancelled():
                     return self._terminate()
-                try:
-                    batch = [self.events.get(timeout=CANCEL_POLL_SECONDS)]
-                except queue.Empty:
+                if time.monotonic() >= self.deadline:
+                    return self._stop_at_limit(
+                        f"The execution was stopped: it ran for longer than its limit of "
+                        f"{settings.EXECUTION_MAX_SECONDS:g} s (EXECUTION_MAX_SECONDS)."
+                    )
+                batch = self._next_batch()
+                if not batch:
                     self._heartbeat_if_due()
                     continue
-                while True:
-                    try:
-                        batch.append(self.events.get_nowait())
-                    except queue.Empty:
-                        break
                 for event in batch:
                     self._handle(*event)
+                if self.over_node_limit:
+                    return self._stop_at_limit(
+                        f"The execution was stopped: it reached its limit of {self.max_nodes} node executions "
+                        "(EXECUTION_MAX_NODE_EXECUTIONS)."
+                    )
                 self._flush()
             if self._cancelled():
                 return self._terminate()
@@ -180,6 +219,18 @@ class Engine:
             self.cancel_event.set()  # wakes any block still waiting, whatever happened
             self.pool.shutdown(wait=False, cancel_futures=True)
 
+    def _next_batch(self) -> list[tuple]:
+        """Whatever the blocks reported, waiting a tick for the first report."""
+        try:
+            batch = [self.events.get(timeout=CANCEL_POLL_SECONDS)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                batch.append(self.events.get_nowait())
+            except queue.Empty:
+                return batch
+
     def _cancelled(self) -> bool:
         if self.cancel_event.is_set() or (self.parent_cancel is not None and self.parent_cancel.is_set()):
             self.cancel_event.set()
@@ -187,14 +238,33 @@ class Engine:
         now = time.monotonic()
         if now - self.last_cancel_check >= CANCEL_POLL_SECONDS:
             self.last_cancel_check = now
-            if control.is_cancel_requested(self.graph_exec.id):
+            try:
+                requested = control.is_cancel_requested(self.graph_exec.id)
+            except REDIS_ERRORS as exc:
+                self._redis_unreachable(exc)  # read again next tick
+                return False
+            self._redis_reachable()
+            if requested:
                 self.cancel_event.set()
                 return True
         return False
 
+    def _redis_unreachable(self, exc: Exception) -> None:
+        if not self.redis_down:
+            logger.warning("Execution %s: Redis is unreachable (%s); carrying on", self.graph_exec.id, describe(exc))
+        self.redis_down = True
+
+    def _redis_reachable(self) -> None:
+        if self.redis_down:
+            logger.warning("Execution %s: Redis is back", self.graph_exec.id)
+            self.redis_down = False
+            self.last_heartbeat = 0.0  # take the lock again at once
+
     # --- state ----------------------------------------------------------------------------------
     def _new_run(self, node: NodeSpec, input_data: dict[str, Any]) -> NodeRun:
         self.sequence += 1
+        if self.sequence > self.max_nodes:
+            self.over_node_limit = True  # the loop stops before this run is kept or started
         run = NodeRun(id=uuid.uuid4(), node=node, sequence=self.sequence, input_data=input_data)
         self.runs[run.id] = run
         self.new_rows[run.id] = run
@@ -343,15 +413,19 @@ class Engine:
 
     # --- persistence ----------------------------------------------------------------------------
     def _flush(self) -> None:
-        """Commit every change of the batch, then publish its events and start the ready nodes."""
-        new_rows = [run.to_row(self.graph_exec.id) for run in self.new_rows.values()]
-        dirty_rows = [run.to_row(self.graph_exec.id) for run in self.dirty.values()]
-        if new_rows or dirty_rows:
-            with transaction.atomic():
-                NodeExecution.objects.bulk_create(new_rows)
-                # One UPDATE per row: bulk_update's CASE over JSON columns costs several times more.
-                for row in dirty_rows:
-                    NodeExecution.objects.filter(pk=row.pk).update(**{name: getattr(row, name) for name in NODE_FIELDS})
+        """Commit every change of the batch, then publish its events and start the ready nodes.
+        Through a database outage the commit is retried (the batch stays in memory)."""
+        if self.new_rows or self.dirty:
+            tries = 0
+
+            def write() -> None:
+                nonlocal tries
+                tries += 1
+                self._write_batch(retrying=tries > 1)
+
+            retry_through_outage(
+                write, seconds=settings.EXECUTION_OUTAGE_RETRY_SECONDS, what=f"Execution {self.graph_exec.id}"
+            )
         self.new_rows.clear()
         self.dirty.clear()
         events.publish(self.pending_events)
@@ -361,12 +435,44 @@ class Engine:
             self.pool.submit(self._run_node, run)
         self._heartbeat_if_due()
 
+    def _write_batch(self, *, retrying: bool) -> None:
+        new_rows = [run.to_row(self.graph_exec.id) for run in self.new_rows.values()]
+        updated_rows = [run.to_row(self.graph_exec.id) for run in self.dirty.values()]
+        with transaction.atomic():
+            if retrying:
+                # The last try may have committed before its connection broke; and another engine
+                # may have taken over meanwhile.
+                self._check_claim()
+                NodeExecution.objects.bulk_create(new_rows, ignore_conflicts=True)
+                updated_rows = new_rows + updated_rows
+            else:
+                NodeExecution.objects.bulk_create(new_rows)
+            # One UPDATE per row: bulk_update's CASE over JSON columns costs several times more.
+            for row in updated_rows:
+                NodeExecution.objects.filter(pk=row.pk).update(**{name: getattr(row, name) for name in NODE_FIELDS})
+
+    def _check_claim(self) -> None:
+        if not GraphExecution.objects.filter(id=self.graph_exec.id, attempts=self.attempt).exists():
+            raise Superseded(f"Execution {self.graph_exec.id} was claimed again after attempt {self.attempt}")
+
     def _heartbeat_if_due(self) -> None:
         if time.monotonic() - self.last_heartbeat < settings.EXECUTION_HEARTBEAT_SECONDS:
             return
         self.last_heartbeat = time.monotonic()
-        GraphExecution.objects.filter(id=self.graph_exec.id).update(heartbeat_at=timezone.now())
-        control.lock_renew(self.graph_exec.id)
+        try:
+            beating = GraphExecution.objects.filter(id=self.graph_exec.id, attempts=self.attempt).update(
+                heartbeat_at=timezone.now()
+            )
+        except DATABASE_ERRORS as exc:  # the next flush waits for the database; this only tells the reaper
+            logger.warning("Execution %s: heartbeat not written (%s)", self.graph_exec.id, describe(exc))
+            reset_connection(exc)
+        else:
+            if not beating:
+                raise Superseded(f"Execution {self.graph_exec.id} was claimed again after attempt {self.attempt}")
+        try:
+            control.lock_keep(self.graph_exec.id, self.token)
+        except REDIS_ERRORS as exc:
+            self._redis_unreachable(exc)
 
     # --- running one node, in a pool thread -------------------------------------------------------
     def _run_node(self, run: NodeRun) -> None:
@@ -431,16 +537,35 @@ class Engine:
         return self._close(status, error=self.failure)
 
     def _terminate(self) -> GraphExecution:
+        return self._end_unfinished(ExecutionStatus.TERMINATED, {"message": "Stopped by request."})
+
+    def _stop_at_limit(self, message: str) -> GraphExecution:
+        logger.warning("Execution %s: %s", self.graph_exec.id, message)
+        # Node executions past the node limit were never started: they are not kept.
+        beyond = {run_id for run_id, run in self.runs.items() if run.sequence > self.max_nodes}
+        for run_id in beyond:
+            run = self.runs.pop(run_id)
+            self.new_rows.pop(run_id, None)
+            self.dirty.pop(run_id, None)
+            if run in self.waiting[run.node.node_id]:
+                self.waiting[run.node.node_id].remove(run)
+        dropped = {str(run_id) for run_id in beyond}
+        self.pending_events = [event for event in self.pending_events if event.get("node_exec_id") not in dropped]
+        return self._end_unfinished(ExecutionStatus.FAILED, {"message": message})
+
+    def _end_unfinished(self, status: str, error: dict) -> GraphExecution:
+        """End the execution now: blocks in flight are interrupted, unfinished nodes TERMINATED."""
+        self.cancel_event.set()
         now = timezone.now()
         for run in self.runs.values():
-            if run.status in (ExecutionStatus.INCOMPLETE, ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
+            if run.status in UNFINISHED:
                 run.status = ExecutionStatus.TERMINATED
                 run.ended_at = now
                 self._touch(run)
         self.in_flight.clear()
         self.to_start.clear()
         self._flush()
-        return self._close(ExecutionStatus.TERMINATED, error={"message": "Stopped by request."})
+        return self._close(status, error=error)
 
     def _close(self, status: str, error: dict | None) -> GraphExecution:
         graph_exec = self.graph_exec
@@ -458,32 +583,80 @@ class Engine:
             for run in self.runs.values()
             if run.status == ExecutionStatus.FAILED
         ]
-        with transaction.atomic():  # the final status and its notification commit together
-            GraphExecution.objects.filter(id=graph_exec.id).update(
-                status=status, outputs=graph_exec.outputs, error=error, ended_at=graph_exec.ended_at
-            )
-            execution_notify_ended(graph_exec=graph_exec, failed_nodes=failed_nodes)
+
+        def write() -> int:
+            with transaction.atomic():  # the final status and its notification commit together
+                ended = GraphExecution.objects.filter(
+                    id=graph_exec.id, attempts=self.attempt, status=ExecutionStatus.RUNNING
+                ).update(status=status, outputs=graph_exec.outputs, error=error, ended_at=graph_exec.ended_at)
+                if ended:
+                    execution_notify_ended(graph_exec=graph_exec, failed_nodes=failed_nodes)
+                return ended
+
+        if not retry_through_outage(
+            write, seconds=settings.EXECUTION_OUTAGE_RETRY_SECONDS, what=f"Execution {graph_exec.id}"
+        ):
+            stored = GraphExecution.objects.filter(id=graph_exec.id).values("attempts", "status").first()
+            if stored != {"attempts": self.attempt, "status": status}:  # else: a try committed, its answer lost
+                raise Superseded(f"Execution {graph_exec.id} was ended or claimed elsewhere ({stored})")
         events.publish([events.graph_event(graph_exec)])
         return graph_exec
 
 
 class EngineBusy(Exception):
-    """Another engine, still alive, holds the execution; try again later."""
+    """Another engine, still alive, holds the execution."""
 
 
 def _engine_is_dead(previous_heartbeat) -> bool:
-    stale_after = settings.EXECUTION_HEARTBEAT_SECONDS * 3
+    stale_after = settings.EXECUTION_HEARTBEAT_SECONDS * STALE_BEATS
     return previous_heartbeat is None or (timezone.now() - previous_heartbeat).total_seconds() > stale_after
+
+
+def run_dispatched_execution(graph_exec_id, *, worker: str = "") -> GraphExecution | None:
+    """What a message on agent_executions does: claim the execution and run it.
+
+    A live engine may hold it. Either its worker was just lost (the message is redelivered while
+    the dead engine's heartbeat is still fresh): wait until that heartbeat is stale, then take over.
+    Or the message is a duplicate (the broker gave back the message of a running engine after a
+    connection loss, or the dispatcher sent it again): once the holder has gone on beating past
+    that wait, drop it; the holder's own message stays unacknowledged until it ends.
+    """
+    give_up_at = time.monotonic() + settings.EXECUTION_HEARTBEAT_SECONDS * (STALE_BEATS + 2)
+    while True:
+        try:
+            return run_graph_execution(graph_exec_id, worker=worker)
+        except EngineBusy as busy:
+            if time.monotonic() >= give_up_at:
+                logger.info("%s: this message is a duplicate, dropped", busy)
+                return None
+            time.sleep(settings.EXECUTION_HEARTBEAT_SECONDS / 2)
 
 
 def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threading.Event | None = None):
     """Claim the execution, count the attempt, and run it to the end. None when there is nothing to
-    run (finished or deleted). Raises EngineBusy while a live engine holds it.
+    run (finished, deleted, or claimed again elsewhere). Raises EngineBusy while a live engine holds
+    it, and DependencyOutage when the database stays unreachable through the claim's retries.
 
-    A redelivered message finds the lock of the engine that died with its worker; once that
-    engine's heartbeat is stale, the lock is taken over and the execution resumes.
+    A redelivered message finds the execution RUNNING under the engine that died with its worker;
+    once that engine's heartbeat is stale, the execution is taken over and resumes.
     """
     token = control.lock_token(worker)
+    graph_exec = retry_through_outage(
+        lambda: _claim(graph_exec_id, token, worker),
+        seconds=settings.EXECUTION_OUTAGE_RETRY_SECONDS,
+        what=f"Claiming execution {graph_exec_id}",
+    )
+    if graph_exec is None:
+        return None
+    try:
+        return _run_claimed(graph_exec, token, parent_cancel)
+    finally:
+        _release_lock(graph_exec.id, token)
+        if graph_exec.parent_id is None:
+            _dispatch_next(graph_exec.user_id)
+
+
+def _claim(graph_exec_id, token: str, worker: str) -> GraphExecution | None:
     now = timezone.now()
     with transaction.atomic():
         graph_exec = (
@@ -494,30 +667,65 @@ def run_graph_execution(graph_exec_id, *, worker: str = "", parent_cancel: threa
         )
         if graph_exec is None:
             return None
-        if not control.lock_acquire(graph_exec_id, token):
-            if not _engine_is_dead(graph_exec.heartbeat_at):
-                raise EngineBusy(f"Execution {graph_exec_id} is being run by {control.lock_holder(graph_exec_id)}")
-            logger.warning("Execution %s: taking over from an engine that stopped beating", graph_exec_id)
-            control.lock_acquire(graph_exec_id, token, take_over=True)
+        if graph_exec.status == ExecutionStatus.RUNNING and not _engine_is_dead(graph_exec.heartbeat_at):
+            raise EngineBusy(f"Execution {graph_exec_id} is being run by {graph_exec.worker}")
+        _take_lock(graph_exec, token)
         graph_exec.attempts += 1  # the row is locked: no other claim can interleave
         graph_exec.status = ExecutionStatus.RUNNING
         graph_exec.worker = worker
         graph_exec.started_at = graph_exec.started_at or now
         graph_exec.heartbeat_at = now
         graph_exec.save(update_fields=["attempts", "status", "worker", "started_at", "heartbeat_at"])
+    return graph_exec
 
+
+def _take_lock(graph_exec: GraphExecution, token: str) -> None:
+    try:
+        if control.lock_acquire(graph_exec.id, token):
+            return
+        if not _engine_is_dead(graph_exec.heartbeat_at):
+            raise EngineBusy(f"Execution {graph_exec.id} is being run by {control.lock_holder(graph_exec.id)}")
+        logger.warning("Execution %s: taking over from an engine that stopped beating", graph_exec.id)
+        control.lock_acquire(graph_exec.id, token, take_over=True)
+    except REDIS_ERRORS as exc:
+        # The claim in the database is what counts; the engine takes the lock when Redis is back.
+        logger.warning(
+            "Execution %s: claimed without the engine lock, Redis is unreachable (%s)", graph_exec.id, describe(exc)
+        )
+
+
+def _run_claimed(graph_exec: GraphExecution, token: str, parent_cancel: threading.Event | None):
     try:
         if graph_exec.attempts > settings.EXECUTION_MAX_ATTEMPTS:
             return _give_up(graph_exec)
         events.publish([events.graph_event(graph_exec)])
-        return Engine(graph_exec, parent_cancel=parent_cancel).run()
+        return Engine(graph_exec, token=token, parent_cancel=parent_cancel).run()
+    except Superseded as superseded:
+        logger.warning("%s: this engine stops", superseded)
+        return None
+    except DependencyOutage as outage:
+        logger.error("Execution %s: %s", graph_exec.id, outage)
+        return _fail(graph_exec, f"{outage} The execution was given up.", node_error="The execution was given up.")
     except Exception as exc:
         logger.exception("The engine failed running execution %s", graph_exec.id)
         # A database error's text shows its internals (SQL, constraints): the log has it, not the user.
         reason = "the database refused to store its state" if isinstance(exc, DatabaseError) else str(exc)
         return _fail(graph_exec, f"The engine failed: {reason}.", node_error="The engine failed.")
-    finally:
+
+
+def _release_lock(graph_exec_id, token: str) -> None:
+    try:
         control.lock_release(graph_exec_id, token)
+    except REDIS_ERRORS:
+        pass  # it expires by itself
+
+
+def _dispatch_next(user_id) -> None:
+    """A slot of the user's is free: send the user's next waiting execution (or the sweep will)."""
+    try:
+        execution_dispatch_for_user(user_id=user_id)
+    except TRANSIENT_ERRORS as exc:
+        logger.warning("Could not dispatch the next execution of user %s (%s)", user_id, describe(exc))
 
 
 def _give_up(graph_exec: GraphExecution) -> GraphExecution:
@@ -531,18 +739,28 @@ def _give_up(graph_exec: GraphExecution) -> GraphExecution:
 
 def _fail(graph_exec: GraphExecution, message: str, *, node_error: str | None = None) -> GraphExecution:
     """End the execution FAILED with message (and its unfinished nodes too, given node_error),
-    and tell subscribers."""
+    and tell subscribers. If the database stays down, the reaper resolves it later."""
     now = timezone.now()
-    with transaction.atomic():
-        GraphExecution.objects.filter(id=graph_exec.id).update(
-            status=ExecutionStatus.FAILED, error={"message": message}, ended_at=now
+
+    def write() -> None:
+        with transaction.atomic():
+            failed = GraphExecution.objects.filter(id=graph_exec.id, attempts=graph_exec.attempts).update(
+                status=ExecutionStatus.FAILED, error={"message": message}, ended_at=now
+            )
+            if node_error is not None:
+                NodeExecution.objects.filter(graph_execution_id=graph_exec.id, status__in=UNFINISHED).update(
+                    status=ExecutionStatus.FAILED, error=node_error, ended_at=now
+                )
+            graph_exec.refresh_from_db()
+            if failed:  # else another engine has claimed it since
+                execution_notify_ended(graph_exec=graph_exec)
+
+    try:
+        retry_through_outage(
+            write, seconds=settings.EXECUTION_OUTAGE_RETRY_SECONDS, what=f"Failing execution {graph_exec.id}"
         )
-        if node_error is not None:
-            NodeExecution.objects.filter(
-                graph_execution_id=graph_exec.id,
-                status__in=[ExecutionStatus.INCOMPLETE, ExecutionStatus.QUEUED, ExecutionStatus.RUNNING],
-            ).update(status=ExecutionStatus.FAILED, error=node_error, ended_at=now)
-        graph_exec.refresh_from_db()
-        execution_notify_ended(graph_exec=graph_exec)
+    except DependencyOutage as outage:
+        logger.error("Execution %s could not be failed (%s); the reaper will resolve it", graph_exec.id, outage)
+        return graph_exec
     events.publish([events.graph_event(graph_exec)])
     return graph_exec

@@ -37,7 +37,11 @@ class GraphExecution(models.Model):
     trigger_kind = models.CharField(max_length=10, choices=TriggerKind.choices, default=TriggerKind.MANUAL)
     trigger_id = models.CharField(max_length=64, blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    # The execution row is its own outbox (executions/dispatch.py): None while no message to run it
+    # has been sent (the broker was down, or the user is at EXECUTION_MAX_RUNNING_PER_USER).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     # Delivery bookkeeping: a message that keeps killing workers is failed after MAX attempts.
+    # Each claim counts one; an engine whose claim is no longer the latest writes nothing more.
     attempts = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -51,6 +55,9 @@ class GraphExecution(models.Model):
             models.Index(fields=["user", "-created_at"]),
             models.Index(fields=["graph", "-created_at"]),
             models.Index(fields=["status", "heartbeat_at"]),
+            # The dispatcher: a user's executions taking a slot, and the outbox of unsent ones.
+            models.Index(fields=["user", "status"]),
+            models.Index(fields=["status", "dispatched_at"]),
         ]
 
     def __str__(self) -> str:

@@ -17,15 +17,11 @@ from agents.validation import validate_execution_inputs
 from autogpt_platform.errors import ConflictError, NotFoundError
 
 from . import control, events
+from .dispatch import execution_dispatch_after_commit
 from .models import TERMINAL_STATUSES, ExecutionStatus, GraphExecution, TriggerKind
 from .notify import execution_notify_ended
-from .tasks import execute_graph
 
 logger = logging.getLogger(__name__)
-
-
-def _enqueue(graph_exec_id: uuid.UUID) -> None:
-    transaction.on_commit(lambda: execute_graph.delay(str(graph_exec_id)))
 
 
 def _publish_state_after_commit(exec_ids: list) -> None:
@@ -48,7 +44,8 @@ def execution_create(
     trigger_kind: str = TriggerKind.MANUAL,
     trigger_id: str = "",
 ) -> GraphExecution:
-    """Validate the inputs against the graph's and queue an execution (sent after commit)."""
+    """Validate the inputs against the graph's and queue an execution. The committed row is durable:
+    its message is sent after commit, or later by the dispatcher's sweep (executions/dispatch.py)."""
     version = graph_get_for_user(user=user, graph_id=graph_id, version=graph_version)
     validate_execution_inputs(version, inputs)
     graph_exec = GraphExecution.objects.create(
@@ -61,7 +58,7 @@ def execution_create(
     )
     # Published before the task is sent, so that QUEUED reaches subscribers before RUNNING.
     _publish_state_after_commit([graph_exec.id])
-    _enqueue(graph_exec.id)
+    execution_dispatch_after_commit(user_id=user.pk)
     return graph_exec
 
 
@@ -111,6 +108,10 @@ def _stop_tree(graph_exec_id: uuid.UUID) -> None:
             status=ExecutionStatus.TERMINATED, ended_at=now, error={"message": "Stopped by request."}
         ):
             _publish_state_after_commit([exec_id])
+            if exec_id == graph_exec_id:
+                # Its slot is free: the user's next waiting execution may go.
+                user_id = GraphExecution.objects.filter(id=exec_id).values_list("user_id", flat=True).first()
+                execution_dispatch_after_commit(user_id=user_id)
 
 
 def execution_stop(*, user: User, graph_exec_id: uuid.UUID) -> GraphExecution:
@@ -147,8 +148,10 @@ def execution_delete(*, user: User, graph_exec_id: uuid.UUID) -> None:
 
 def execution_reap_stuck() -> dict[str, int]:
     """Resolve RUNNING executions whose worker is gone: no engine holds them and their heartbeat
-    is stale. Top-level ones are queued again while attempts remain, else failed; children are
-    failed (their parent's engine re-runs its Agent Executor node when it resumes)."""
+    is stale. Top-level ones are queued again while attempts remain (the dispatcher sends them),
+    else failed; children are failed (their parent's engine re-runs its Agent Executor node when
+    it resumes), and so are children left QUEUED by a parent that has ended. QUEUED executions
+    whose message is gone are the dispatcher's (executions/dispatch.py)."""
     stale_before = timezone.now() - timedelta(seconds=settings.EXECUTION_STALE_SECONDS)
     requeued = failed = 0
     candidates = GraphExecution.objects.filter(status=ExecutionStatus.RUNNING, heartbeat_at__lt=stale_before)
@@ -164,10 +167,10 @@ def execution_reap_stuck() -> dict[str, int]:
             if claimed is None:
                 continue
             if claimed.parent_id is None and claimed.attempts < settings.EXECUTION_MAX_ATTEMPTS:
-                claimed.status = ExecutionStatus.QUEUED
-                claimed.save(update_fields=["status"])
+                claimed.status, claimed.dispatched_at = ExecutionStatus.QUEUED, None
+                claimed.save(update_fields=["status", "dispatched_at"])
                 _publish_state_after_commit([claimed.id])
-                _enqueue(claimed.id)
+                execution_dispatch_after_commit(user_id=claimed.user_id)
                 requeued += 1
                 logger.warning("Reaper: execution %s lost its worker; queued again", claimed.id)
             else:
@@ -176,14 +179,38 @@ def execution_reap_stuck() -> dict[str, int]:
                     if claimed.parent_id
                     else f"Its worker was lost {claimed.attempts} times."
                 )
-                claimed.status, claimed.ended_at, claimed.error = (
-                    ExecutionStatus.FAILED,
-                    timezone.now(),
-                    {"message": reason},
-                )
-                claimed.save(update_fields=["status", "ended_at", "error"])
-                execution_notify_ended(graph_exec=claimed)
-                _publish_state_after_commit([claimed.id])
+                _reap_failed(claimed, reason)
                 failed += 1
-                logger.warning("Reaper: execution %s failed: %s", claimed.id, reason)
+    failed += _reap_orphaned_children()
     return {"requeued": requeued, "failed": failed}
+
+
+def _reap_failed(graph_exec: GraphExecution, reason: str) -> None:
+    graph_exec.status, graph_exec.ended_at, graph_exec.error = (
+        ExecutionStatus.FAILED,
+        timezone.now(),
+        {"message": reason},
+    )
+    graph_exec.save(update_fields=["status", "ended_at", "error"])
+    execution_notify_ended(graph_exec=graph_exec)
+    _publish_state_after_commit([graph_exec.id])
+    if graph_exec.parent_id is None:
+        execution_dispatch_after_commit(user_id=graph_exec.user_id)
+    logger.warning("Reaper: execution %s failed: %s", graph_exec.id, reason)
+
+
+def _reap_orphaned_children() -> int:
+    """Children never claimed whose parent has ended (its engine died between creating and running them)."""
+    failed = 0
+    orphans = GraphExecution.objects.filter(status=ExecutionStatus.QUEUED, parent__status__in=TERMINAL_STATUSES)
+    for orphan_id in orphans.values_list("id", flat=True)[:500]:
+        with transaction.atomic():
+            orphan = (
+                GraphExecution.objects.select_for_update(skip_locked=True)
+                .filter(id=orphan_id, status=ExecutionStatus.QUEUED)
+                .first()
+            )
+            if orphan is not None:
+                _reap_failed(orphan, "Its parent execution ended before it ran.")
+                failed += 1
+    return failed

@@ -4,12 +4,17 @@ Services enqueue these tasks, so the tasks import what they call inside their bo
 direction HackSoft's styleguide gives): a module of tasks imports no service at the top.
 """
 
+import time
 import uuid
 
 from celery import shared_task
+from celery.exceptions import Reject
 from django.conf import settings
 
 from autogpt_platform.queues import CeleryQueue
+
+# After the claim gave up on an outage, the message goes back to the queue after this pause.
+REQUEUE_PAUSE_SECONDS = 2.0
 
 
 @shared_task(
@@ -18,17 +23,31 @@ from autogpt_platform.queues import CeleryQueue
     reject_on_worker_lost=True,
     ignore_result=True,
     bind=True,
-    max_retries=100,
+    # The engine ends a run at EXECUTION_MAX_SECONDS itself; these only catch an engine that hangs.
+    soft_time_limit=settings.EXECUTION_MAX_SECONDS + 60,
+    time_limit=settings.EXECUTION_MAX_SECONDS + 120,
 )
 def execute_graph(self, graph_exec_id: str) -> None:
-    """Run (or resume) one graph execution. Redelivered if the worker is lost mid-run; while the
-    lost engine's lock is still fresh, it tries again a heartbeat later."""
-    from .engine import EngineBusy, run_graph_execution
+    """Run (or resume) one graph execution. Redelivered if the worker is lost mid-run. When the
+    claim cannot reach the database (or Redis) through its retries, the message is put back on the
+    queue, never acknowledged and forgotten."""
+    from autogpt_platform.outages import DependencyOutage
+
+    from .engine import run_dispatched_execution
 
     try:
-        run_graph_execution(graph_exec_id, worker=self.request.hostname or "")
-    except EngineBusy as busy:
-        raise self.retry(exc=busy, countdown=settings.EXECUTION_HEARTBEAT_SECONDS) from busy
+        run_dispatched_execution(graph_exec_id, worker=self.request.hostname or "")
+    except DependencyOutage as outage:
+        time.sleep(REQUEUE_PAUSE_SECONDS)
+        raise Reject(str(outage), requeue=True) from outage
+
+
+@shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)
+def dispatch_pending_executions() -> dict[str, int]:
+    """Beat's dispatcher sweep: send what the fast paths could not, and again what was lost."""
+    from .dispatch import execution_dispatch_sweep
+
+    return execution_dispatch_sweep()
 
 
 @shared_task(queue=CeleryQueue.SYSTEM_EVENTS, ignore_result=True)

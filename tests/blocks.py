@@ -123,3 +123,41 @@ class HoldGilBlock(Block):
 
     def run(self, input_data, context):
         yield "matched", re.match(r"(a+)+$", "a" * input_data.size + "!") is not None
+
+
+@register
+class RecordRunBlock(Block):
+    """Test block: appends `<execution id>:<node id>` to the file `path` each time it runs, then
+    passes `value` on. A file, not Redis or the database, so that its count survives their outages."""
+
+    id = "00000000-0000-4000-8000-00000000c006"
+    name = "Test Record Run"
+    categories = {BlockCategory.DEVELOPER_TOOLS}
+
+    class Input(BlockSchema):
+        path: str = SchemaField(description="The file to append to.")
+        value: Any = SchemaField(None, description="Passed on.")
+
+    class Output(BlockOutput):
+        output: Any = SchemaField(description="The value.")
+
+    test_cases = [BlockTestCase({"path": os.devnull, "value": 1}, [("output", 1)])]
+
+    def run(self, input_data, context):
+        line = f"{context.graph_exec_id}:{context.node_id}\n".encode()
+        descriptor = os.open(input_data.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(descriptor, line)  # one write of an O_APPEND file: lines never interleave
+        finally:
+            os.close(descriptor)
+        yield "output", input_data.value
+
+
+def recorded_runs(path) -> dict[str, int]:
+    """`<execution id>:<node id>` -> how many times RecordRunBlock ran there."""
+    counts: dict[str, int] = {}
+    if os.path.exists(path):
+        with open(path) as lines:
+            for line in lines:
+                counts[line.strip()] = counts.get(line.strip(), 0) + 1
+    return counts

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
-from kombu import Exchange, Queue
 
+from autogpt_platform import broker
 from autogpt_platform.encryption import parse_encryption_keys
 from autogpt_platform.queues import CeleryQueue, periodic_task_with_expiry
 from autogpt_platform.throttle_rates import parse_throttle_rates
@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, so that it sees a view's exception first: a dependency outage is a 503, never a 500.
+    "autogpt_platform.exceptions.OutageMiddleware",
 ]
 
 ROOT_URLCONF = "autogpt_platform.urls"
@@ -186,7 +188,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
-CELERY_TASK_QUEUES = [Queue(queue.value, Exchange(queue.value), routing_key=queue.value) for queue in CeleryQueue]
+# Durable queues, persistent messages, publisher confirms, and agent_executions a quorum queue on
+# RabbitMQ (autogpt_platform/broker.py: what survives a broker crash, and the upgrade of the queue).
+CELERY_TASK_QUEUES = broker.task_queues(CELERY_BROKER_URL)
+CELERY_BROKER_TRANSPORT_OPTIONS = broker.transport_options(CELERY_BROKER_URL)
+CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
+# Without Celery's native delayed delivery, which serves topic exchanges only (ours are direct).
+CELERY_WORKER_CONSUMER = "autogpt_platform.consumer:Consumer"
+# A broker blip does not cancel running executions: the engine finishes, and the message the broker
+# gave back arrives as a duplicate that the claim recognises and drops (executions/engine.py).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_DEFAULT_QUEUE = CeleryQueue.SYSTEM_EVENTS.value
 CELERY_TASK_CREATE_MISSING_QUEUES = False
 CELERY_TASK_ACKS_LATE = True
@@ -514,6 +525,7 @@ DEMO_ADMIN_EMAIL = env("DEMO_ADMIN_EMAIL", default="admin@example.com")
 DEMO_ADMIN_PASSWORD = env("DEMO_ADMIN_PASSWORD", default="admin-password-123")
 
 # --- Engine ----------------------------------------------------------------------------------
+# README "Durability" and "How agents run".
 BLOCK_OUTPUT_MAX_BYTES = env.int("BLOCK_OUTPUT_MAX_BYTES", default=5 * 1024 * 1024)
 EXECUTION_MAX_PARALLEL_NODES = env.int("EXECUTION_MAX_PARALLEL_NODES", default=16)
 EXECUTION_HEARTBEAT_SECONDS = env.float("EXECUTION_HEARTBEAT_SECONDS", default=5.0)
@@ -523,6 +535,21 @@ EXECUTION_MAX_ATTEMPTS = env.int("EXECUTION_MAX_ATTEMPTS", default=3)
 EXECUTION_STALE_SECONDS = env.float("EXECUTION_STALE_SECONDS", default=60.0)
 REAPER_INTERVAL_SECONDS = env.float("REAPER_INTERVAL_SECONDS", default=30.0)
 EXECUTION_STOP_WAIT_SECONDS = env.float("EXECUTION_STOP_WAIT_SECONDS", default=3.0)
+# Every run is bounded: past either limit it ends FAILED naming the limit. Loops are allowed.
+EXECUTION_MAX_NODE_EXECUTIONS = env.int("EXECUTION_MAX_NODE_EXECUTIONS", default=10_000)
+EXECUTION_MAX_SECONDS = env.float("EXECUTION_MAX_SECONDS", default=3600.0)
+# Top-level executions of one user dispatched or running at once; the rest wait QUEUED, holding no
+# worker slot. Keep it below the executors' total concurrency, so that one user never fills them.
+EXECUTION_MAX_RUNNING_PER_USER = env.int("EXECUTION_MAX_RUNNING_PER_USER", default=2)
+# The dispatcher's sweep (beat, system_events): sends what the fast paths could not (the broker was
+# down, a user's slot freed), and sends again an execution whose message is gone: dispatched this
+# long ago, never claimed, and the queue empty (or dispatched longer ago than the second figure).
+EXECUTION_DISPATCH_SWEEP_SECONDS = env.float("EXECUTION_DISPATCH_SWEEP_SECONDS", default=2.0)
+EXECUTION_REDISPATCH_SECONDS = env.float("EXECUTION_REDISPATCH_SECONDS", default=30.0)
+EXECUTION_REDISPATCH_MAX_SECONDS = env.float("EXECUTION_REDISPATCH_MAX_SECONDS", default=600.0)
+# How long the claim and a running engine retry through a database, Redis or broker outage
+# (with backoff) before giving up: the claim puts its message back, the engine fails the run.
+EXECUTION_OUTAGE_RETRY_SECONDS = env.float("EXECUTION_OUTAGE_RETRY_SECONDS", default=60.0)
 # Extra block modules to register (tests add blocks of their own).
 EXTRA_BLOCK_MODULES = env.list("EXTRA_BLOCK_MODULES", default=[])
 
@@ -592,6 +619,9 @@ NOTIFICATION_SUMMARY_INTERVAL_SECONDS = env.float("NOTIFICATION_SUMMARY_INTERVAL
 # Every entry expires before its next run is due (periodic_task_with_expiry). User schedules are
 # rows of django-celery-beat's tables instead (executions/schedules.py).
 CELERY_BEAT_SCHEDULE = {
+    "dispatch-pending-executions": periodic_task_with_expiry(
+        "executions.tasks.dispatch_pending_executions", EXECUTION_DISPATCH_SWEEP_SECONDS
+    ),
     "reap-stuck-executions": periodic_task_with_expiry(
         "executions.tasks.reap_stuck_executions", REAPER_INTERVAL_SECONDS
     ),

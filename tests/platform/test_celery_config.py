@@ -25,3 +25,17 @@ def test_every_project_task_names_a_declared_queue():
 
     for task in project_tasks:
         assert task.queue in {queue.value for queue in CeleryQueue}, f"{task.name} does not name its queue"
+
+
+def test_the_broker_keeps_what_it_accepted():
+    queues = {queue.name: queue for queue in app.conf.task_queues}
+
+    assert all(queue.durable and queue.exchange.durable for queue in queues.values())
+    assert app.conf.task_default_delivery_mode == "persistent"
+    # Quorum queues, publisher confirms: only on RabbitMQ (make run's Redis broker has neither).
+    if app.conf.broker_url.startswith("amqp"):
+        assert queues[CeleryQueue.AGENT_EXECUTIONS].queue_arguments == {"x-queue-type": "quorum"}
+        assert queues[CeleryQueue.NOTIFICATIONS].queue_arguments is None
+        assert app.conf.broker_transport_options == {"confirm_publish": True}
+    # A broker blip does not cancel running executions (their duplicates are dropped instead).
+    assert app.conf.worker_cancel_long_running_tasks_on_connection_loss is False
