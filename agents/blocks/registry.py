@@ -16,6 +16,13 @@ BLOCK_MODULES = [
     "agents.blocks.http",
     "agents.blocks.flow",
     "agents.blocks.llm",
+    "agents.blocks.email",
+    "agents.blocks.webhook",
+    "agents.blocks.jina",
+    "agents.blocks.google_maps",
+    "agents.blocks.ideogram",
+    "agents.blocks.replicate",
+    "agents.blocks.youtube",
 ]
 
 # Non-UUID ids in older AutoGPT exports, remapped as AutoGPT does.
