@@ -62,18 +62,20 @@ class _PinnedSMTP(smtplib.SMTP):
     """SMTP to the checked addresses only; the server's name stays the host for TLS (SNI and the
     certificate check)."""
 
-    def __init__(self, addresses: list[tuple[int, tuple]], timeout: float):
+    def __init__(self, host: str, addresses: list[tuple[int, tuple]], timeout: float):
         self._addresses = addresses
         super().__init__(local_hostname="localhost", timeout=timeout)
+        self._host = host  # the name STARTTLS checks the certificate against
 
     def _get_socket(self, host, port, timeout):
         return _connect_pinned(self._addresses, timeout)
 
 
 class _PinnedSMTPSSL(smtplib.SMTP_SSL):
-    def __init__(self, addresses: list[tuple[int, tuple]], timeout: float, context: ssl.SSLContext):
+    def __init__(self, host: str, addresses: list[tuple[int, tuple]], timeout: float, context: ssl.SSLContext):
         self._addresses = addresses
         super().__init__(local_hostname="localhost", timeout=timeout, context=context)
+        self._host = host
 
     def _get_socket(self, host, port, timeout):
         return self.context.wrap_socket(_connect_pinned(self._addresses, timeout), server_hostname=self._host)
@@ -179,9 +181,9 @@ class SendEmailBlock(IntegrationBlock):
         where = f"{host}:{port}"
         try:
             if port == IMPLICIT_TLS_PORT:
-                server: smtplib.SMTP = _PinnedSMTPSSL(addresses, timeout, tls_context())
+                server: smtplib.SMTP = _PinnedSMTPSSL(host, addresses, timeout, tls_context())
             else:
-                server = _PinnedSMTP(addresses, timeout)
+                server = _PinnedSMTP(host, addresses, timeout)
             with server:
                 server.connect(host, port)
                 if port != IMPLICIT_TLS_PORT:
