@@ -6,6 +6,7 @@ ends (REPLICATE_MAX_WAIT_SECONDS at most), and a stopped run cancels it.
 """
 
 import os
+import re
 import time
 from enum import StrEnum
 from typing import Any
@@ -36,6 +37,7 @@ from .registry import register
 
 PROVIDER = "replicate"
 ENDED = ("succeeded", "failed", "canceled")
+_PREDICTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 TEST_RESULT = "https://replicate.com/output/generated-image-url.jpg"
 
 
@@ -171,7 +173,7 @@ class ReplicateFluxAdvancedModelBlock(IntegrationBlock):
             "POST", f"/v1/models/{model_name}/predictions", headers, api_key, {"input": model_input}
         )
         prediction_id = str(prediction.get("id") or "")
-        if not prediction_id:
+        if not _PREDICTION_ID.match(prediction_id):
             raise BlockError("Replicate did not say which prediction it created.")
         deadline = time.monotonic() + settings.REPLICATE_MAX_WAIT_SECONDS
         try:
