@@ -6,7 +6,10 @@ import secrets
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from autogpt_platform.errors import ApplicationError, FieldError, NotFoundError
@@ -50,6 +53,80 @@ def token_pair_for(user: User) -> dict[str, str]:
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _refresh_token(raw_token: str) -> RefreshToken:
+    """A valid refresh token (signature, expiry, type, not revoked), or TokenError."""
+    return RefreshToken(raw_token)  # type: ignore[arg-type]  # the stubs omit the raw token form
+
+
+def _outstanding_locked(token: RefreshToken) -> OutstandingToken:
+    """The token's row, locked until the transaction ends: two requests with one token take turns."""
+    token.outstand()  # a token issued before revocation existed has no row yet
+    return OutstandingToken.objects.select_for_update().get(jti=token["jti"])
+
+
+@transaction.atomic
+def token_refresh(*, raw_refresh: str) -> dict[str, str]:
+    """A new access + refresh pair for a refresh token, which is revoked: each works once."""
+    invalid = AuthenticationError("Refresh token is invalid, expired or already used.", code="token_invalid")
+    try:
+        token = _refresh_token(raw_refresh)
+    except TokenError:
+        raise invalid from None
+    outstanding = _outstanding_locked(token)
+    # Looked at again under the lock: a concurrent use of the same token has committed by now.
+    if BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise invalid
+    user = User.objects.filter(id=token.get("user_id"), is_active=True).first()
+    if user is None:
+        raise AuthenticationError("The token's user does not exist or is inactive.", code="token_invalid")
+    BlacklistedToken.objects.create(token=outstanding)
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+@transaction.atomic
+def token_revoke(*, raw_refresh: str) -> None:
+    """Log out: the refresh token stops working (access tokens expire on their own)."""
+    try:
+        token = _refresh_token(raw_refresh)
+    except TokenError:
+        raise FieldError("refresh", "Not a valid refresh token (or already revoked).") from None
+    BlacklistedToken.objects.get_or_create(token=_outstanding_locked(token))
+
+
+def user_tokens_revoke(*, user: User) -> int:
+    """Revoke every refresh token of user still outstanding; returns how many."""
+    live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+    )
+    return len(revoked)
+
+
+@transaction.atomic
+def user_password_change(*, user: User, old_password: str, new_password: str) -> dict[str, str]:
+    """Change the password and revoke every refresh token of the user; returns a new pair, so
+    that whoever changed it stays logged in while every other session has to log in again."""
+    if not user.check_password(old_password):
+        raise FieldError("old_password", "The current password is not correct.")
+    try:
+        validate_password(new_password, user=user)
+    except DjangoValidationError as exc:
+        raise ApplicationError(
+            f"new_password: {' '.join(exc.messages)}", code="validation_error", details={"new_password": exc.messages}
+        ) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    user_tokens_revoke(user=user)
+    return token_pair_for(user)
+
+
+def tokens_flush_expired() -> int:
+    """Forget refresh tokens past their expiry (revoked or not): they are refused anyway."""
+    deleted, _ = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
 
 
 def _hash_key(raw_key: str) -> str:

@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,6 +33,7 @@ __all__ = [
     "key_file_load_or_create",
     "parse_encryption_keys",
     "reencrypt_text",
+    "secret_file_load_or_create",
 ]
 
 # The purposes that had a derived key of their own before ENCRYPTION_KEYS, and the setting that
@@ -66,24 +68,33 @@ def parse_encryption_keys(value: str) -> list[str]:
     return keys
 
 
-def key_file_load_or_create(path: Path) -> list[str]:
-    """The keys kept in path, created with one new key the first time (for `make run`).
+def secret_file_load_or_create(path: Path, *, generate: Callable[[], str]) -> str:
+    """The secret kept in path, made with generate() the first time (for `make run`).
 
-    The file is written whole under a temporary name and linked into place, so that processes
-    starting at the same moment all end up with the same key and never read a half-written file."""
+    The file (mode 0600) is written whole under a temporary name and linked into place, so that
+    processes starting at the same moment all end up with the same secret and never read a
+    half-written file."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as file:
-            file.write(generate_key() + "\n")
+            file.write(generate() + "\n")
         try:
             os.link(temporary, path)
         except FileExistsError:
             pass  # another process made it first: use theirs
         finally:
             temporary.unlink()
-    keys = parse_encryption_keys(path.read_text())
+    secret = path.read_text().strip()
+    if not secret:
+        raise ImproperlyConfigured(f"{path} is empty; delete it to have a new one made.")
+    return secret
+
+
+def key_file_load_or_create(path: Path) -> list[str]:
+    """The encryption keys kept in path, created with one new key the first time (for `make run`)."""
+    keys = parse_encryption_keys(secret_file_load_or_create(path, generate=generate_key))
     if not keys:
         raise ImproperlyConfigured(f"{path} holds no encryption key; delete it to have one made.")
     return keys

@@ -4,7 +4,9 @@ and Django's handler404/500 for what happens outside DRF)."""
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -70,6 +72,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.PermissionDenied()
 
     set_rollback()
+    if isinstance(exc, RequestDataTooBig):  # raised when a view first reads the body
+        return Response(_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
 
@@ -86,6 +90,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
+def _too_large_body() -> dict[str, Any]:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_body("payload_too_large", f"The request body is larger than {limit} bytes.")
+
+
 # Django's own handlers, so that unknown URLs and crashes outside DRF answer in the same shape.
 def not_found_view(request, exception=None) -> JsonResponse:
     return JsonResponse(error_body("not_found", f"No such endpoint: {request.path}"), status=404)
@@ -96,6 +105,8 @@ def server_error_view(request) -> JsonResponse:
 
 
 def bad_request_view(request, exception=None) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):  # a form too large for the admin, for instance
+        return JsonResponse(_too_large_body(), status=413)
     return JsonResponse(error_body("bad_request", "Bad request."), status=400)
 
 

@@ -2,9 +2,11 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView
 
 from . import health
+from .api_docs import RedocView, SwaggerUIView
 
 api_v1 = [
     path("auth/", include("accounts.api.urls")),
@@ -20,12 +22,17 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", TemplateView.as_view(template_name="pages/home.html"), name="home"),
     path("health", health.health, name="health"),
     path("health/ready", health.health_ready, name="health-ready"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Swagger UI and ReDoc from our own static files (autogpt_platform/api_docs.py).
+    path("api/docs/", SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+    # The live run page and the list of a user's runs.
+    path("runs/", include("executions.page_urls")),
 ]
 # Uploaded media (avatars, store media) under `make run`; static() adds nothing unless DEBUG.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

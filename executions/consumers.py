@@ -20,6 +20,7 @@ from accounts.authentication import validated_access_token
 from accounts.models import User
 from agents.selectors import graph_exists
 from autogpt_platform import realtime
+from autogpt_platform.json_limits import JsonTooDeepError, json_loads_limited
 
 from . import events, selectors
 from .models import TERMINAL_STATUSES
@@ -88,7 +89,9 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         if self.user is None:
             return
         try:
-            message = json.loads(text_data or "")
+            message = json_loads_limited(text_data or "")
+        except JsonTooDeepError as exc:
+            return await self.reply(None, error=f"Messages may be nested at most {exc.max_depth} levels deep.")
         except (json.JSONDecodeError, TypeError):
             return await self.reply(None, error="Messages are JSON objects with a 'method'.")
         if not isinstance(message, dict) or not isinstance(message.get("method"), str):

@@ -1,11 +1,14 @@
 import uuid
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import User
+from agents.blocks import get_block
+from agents.selectors import graph_get_for_user
 from autogpt_platform.errors import NotFoundError
 
-from .models import ExecutionStatus, GraphExecution
+from .models import ExecutionStatus, GraphExecution, NodeExecution
 
 
 def execution_list(*, user: User, graph_id: uuid.UUID | None = None) -> QuerySet[GraphExecution]:
@@ -25,6 +28,58 @@ def execution_get(*, user: User, graph_exec_id: uuid.UUID) -> GraphExecution:
     if graph_exec is None:
         raise NotFoundError("Execution not found.")
     return graph_exec
+
+
+@dataclass
+class ExecutionNode:
+    """A node of the executed graph version, with its executions in this run (in order)."""
+
+    node_id: str
+    block_id: str
+    block_name: str
+    runs: list[NodeExecution] = field(default_factory=list)
+
+
+def execution_nodes(*, user: User, graph_exec: GraphExecution) -> list[ExecutionNode]:
+    """Every node of the run's graph version, upstream before downstream, each with its node
+    executions in this run; a node that has not run yet has none."""
+    graph_version = graph_get_for_user(
+        user=user, graph_id=graph_exec.graph_id, version=graph_exec.graph_version.version
+    )
+    nodes = {
+        node.node_id: ExecutionNode(
+            node_id=node.node_id,
+            block_id=node.block_id,
+            block_name=getattr(get_block(node.block_id), "name", node.block_id),
+        )
+        for node in graph_version.nodes.all()
+    }
+    for run in graph_exec.node_executions.all():
+        if run.node_id not in nodes:  # not expected: runs follow their version's nodes
+            nodes[run.node_id] = ExecutionNode(node_id=run.node_id, block_id=run.block_id, block_name=run.block_id)
+        nodes[run.node_id].runs.append(run)
+    links = [(link.source_id, link.sink_id) for link in graph_version.links.all()]
+    return [nodes[node_id] for node_id in _upstream_first(list(nodes), links)]
+
+
+def _upstream_first(node_ids: list[str], links: list[tuple[str, str]]) -> list[str]:
+    """The nodes in link order (Kahn's algorithm, ties kept in the graph's order); the nodes of a
+    cycle follow in the graph's order."""
+    waiting_on = {node_id: 0 for node_id in node_ids}
+    for source, sink in links:
+        if source != sink and source in waiting_on and sink in waiting_on:
+            waiting_on[sink] += 1
+    ordered: list[str] = []
+    ready = [node_id for node_id in node_ids if waiting_on[node_id] == 0]
+    while ready:
+        node_id = ready.pop(0)
+        ordered.append(node_id)
+        for source, sink in links:
+            if source == node_id and source != sink and sink in waiting_on:
+                waiting_on[sink] -= 1
+                if waiting_on[sink] == 0:
+                    ready.append(sink)
+    return ordered + [node_id for node_id in node_ids if node_id not in ordered]
 
 
 def execution_exists(*, user: User, graph_exec_id: uuid.UUID) -> bool:

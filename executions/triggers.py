@@ -36,6 +36,7 @@ from agents.selectors import graph_exists, graph_get_for_user, graph_input_schem
 from agents.validation import WEBHOOK_PAYLOAD_INPUT, has_webhook_trigger
 from autogpt_platform.encryption import LEGACY_TRIGGER_SECRET, InvalidToken, decrypt_text, encrypt_text
 from autogpt_platform.errors import ApplicationError, ConflictError, FieldError, NotFoundError
+from autogpt_platform.json_limits import JsonTooDeepError, check_depth
 
 from .models import TriggerDelivery, TriggerKind, WebhookTrigger
 from .services import execution_create
@@ -171,6 +172,10 @@ def _parse_payload(body: bytes) -> dict[str, Any]:
         payload = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         raise ApplicationError("The body is not valid JSON.", code="parse_error") from None
+    try:
+        check_depth(payload)  # what runs the graph walks the inputs recursively
+    except JsonTooDeepError as exc:
+        raise FieldError("body", exc.problem) from None
     if not isinstance(payload, dict):
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(payload), "a number")
         raise FieldError("body", f"The body must be a JSON object, not {kind}.")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL, Redis, RabbitMQ and clamd answer on 127.0.0.1 for `make test`.
+# Make sure PostgreSQL, Redis, RabbitMQ and clamd answer on 127.0.0.1 for `make test`, and that
+# Debian's chromium is there for the browser tests (Playwright cannot download its own browser here).
 # Starts each one that is installed but stopped; installs what is missing from Debian's packages.
 # clamd gets a signature database written here (no signature download is possible): one .hdb
 # line for the EICAR test file, so that the tests can show an infected upload being refused.
@@ -86,7 +87,14 @@ ensure_clamd() {
   wait_for clamd 60 clamd_pong
 }
 
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then log "chromium is installed"; return; fi
+  apt_install chromium
+  log "chromium installed: $(/usr/bin/chromium --version 2>/dev/null || echo '?')"
+}
+
 ensure_postgres
 ensure_redis
 ensure_rabbitmq
 ensure_clamd
+ensure_chromium

@@ -41,7 +41,8 @@ def _review_action(modeladmin, request, queryset, *, is_approved: bool):
                 form.add_error(field if field in form.fields else None, problems)
         else:
             count = len(queryset)
-            modeladmin.message_user(request, f"{count} submission(s) {verb}d.", messages.SUCCESS)
+            decided = "approved" if is_approved else "rejected"
+            modeladmin.message_user(request, f"{count} submission(s) {decided}.", messages.SUCCESS)
             return None  # back to the list
     context = {
         **modeladmin.admin_site.each_context(request),

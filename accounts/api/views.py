@@ -3,10 +3,18 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import selectors, services
 from autogpt_platform.pagination import PageNumberPagination, paginated
+from autogpt_platform.throttling import (
+    API_THROTTLES,
+    LoginEmailThrottle,
+    LoginIpThrottle,
+    PasswordChangeThrottle,
+    RefreshThrottle,
+    RegisterEmailThrottle,
+    RegisterIpThrottle,
+)
 
 from . import serializers as s
 
@@ -14,6 +22,7 @@ from . import serializers as s
 class RegisterView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [RegisterIpThrottle, RegisterEmailThrottle]
 
     @extend_schema(request=s.RegisterInputSerializer, responses={201: s.UserOutputSerializer}, tags=["auth"])
     def post(self, request):
@@ -26,6 +35,7 @@ class RegisterView(APIView):
 class LoginView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [LoginIpThrottle, LoginEmailThrottle]
 
     @extend_schema(request=s.LoginInputSerializer, responses={200: s.TokenPairOutputSerializer}, tags=["auth"])
     def post(self, request):
@@ -34,11 +44,44 @@ class LoginView(APIView):
         return Response(services.user_login(**data.validated_data))
 
 
-@extend_schema(tags=["auth"])
-class RefreshView(TokenRefreshView):
-    """Exchange a refresh token for a new access token."""
+class RefreshView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [RefreshThrottle]
 
-    authentication_classes = ()
+    @extend_schema(request=s.RefreshInputSerializer, responses={200: s.TokenPairOutputSerializer}, tags=["auth"])
+    def post(self, request):
+        """A new access token and a new refresh token; the one given stops working (rotation)."""
+        data = s.RefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            s.TokenPairOutputSerializer(services.token_refresh(raw_refresh=data.validated_data["refresh"])).data
+        )
+
+
+class LogoutView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]  # the refresh token is the credential
+
+    @extend_schema(request=s.RefreshInputSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request):
+        """Revoke a refresh token. Access tokens already issued work until they expire."""
+        data = s.RefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.token_revoke(raw_refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    throttle_classes = [*API_THROTTLES, PasswordChangeThrottle]
+
+    @extend_schema(request=s.PasswordChangeInputSerializer, responses={200: s.TokenPairOutputSerializer}, tags=["auth"])
+    def post(self, request):
+        """Change the password: every refresh token of the user is revoked, and a new pair returned."""
+        data = s.PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.user_password_change(user=request.user, **data.validated_data)
+        return Response(s.TokenPairOutputSerializer(tokens).data)
 
 
 class MeView(APIView):

@@ -10,6 +10,7 @@ from agents.autogpt_format import graph_from_export, graph_to_export
 from agents.block_runner import block_execute
 from agents.blocks import all_blocks
 from autogpt_platform.pagination import PageNumberPagination, paginated
+from autogpt_platform.throttling import API_THROTTLES, BlockExecuteThrottle
 
 from . import serializers as s
 
@@ -34,6 +35,7 @@ class BlockListView(APIView):
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class BlockExecuteView(APIView):
     required_scopes = "execute_block"
+    throttle_classes = [*API_THROTTLES, BlockExecuteThrottle]
 
     @extend_schema(tags=["blocks"], request=dict, responses={200: dict})
     def post(self, request, block_id):

@@ -5,15 +5,20 @@ start from this module and change only what differs.
 """
 
 import os
+import re
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from kombu import Exchange, Queue
 
 from autogpt_platform.encryption import parse_encryption_keys
 from autogpt_platform.queues import CeleryQueue, periodic_task_with_expiry
+from autogpt_platform.throttle_rates import parse_throttle_rates
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Embedded SQLite database, Redis socket and local media live here.
@@ -24,7 +29,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core ------------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-change-me-0123456789abcdef0123456789abcdef")
+# No default here: dev.py makes one under VAR_DIR, test.py sets a fixed one, prod.py requires it.
+SECRET_KEY = env("SECRET_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -38,8 +44,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Refresh tokens are recorded, so that they can be revoked (rotation, logout, password change).
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as our own static files: no CDN
     "django_celery_beat",
     "channels",
     "autogpt_platform",
@@ -53,12 +62,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "autogpt_platform.urls"
@@ -86,8 +97,16 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- Static files ----------------------------------------------------------------------------
+# https://whitenoise.readthedocs.io/en/stable/django.html
+# WhiteNoise serves /static/ from whichever process serves HTTP (daphne under ASGI, or WSGI).
+# Here (make run, tests) it finds the files in the apps' static/ folders, no collectstatic needed;
+# prod.py serves what collectstatic wrote to STATIC_ROOT: hashed, compressed, cached for a year.
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+# Until collectstatic has run there is no STATIC_ROOT; the finders serve meanwhile.
+warnings.filterwarnings("ignore", message=f"No directory at: {re.escape(str(STATIC_ROOT).rstrip('/'))}/?$")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
@@ -198,6 +217,12 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.ApiKeyScopes",
     ],
+    # JSON nested deeper than JSON_MAX_DEPTH is a 400 (autogpt_platform/json_limits.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "autogpt_platform.json_limits.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -207,18 +232,43 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "autogpt_platform.exceptions.api_exception_handler",
+    # Rate limits in Redis (autogpt_platform/throttling.py); views add their own (login, execute...).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "autogpt_platform.throttling.ApiThrottle",
+        "autogpt_platform.throttling.ApiKeyThrottle",
+    ],
+    # The client's IP is REMOTE_ADDR, or the address this many proxies back in X-Forwarded-For.
+    # 0 ignores X-Forwarded-For, which clients could otherwise forge to escape their limits.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# Rates per scope (autogpt_platform/throttle_rates.py), overridable as one variable:
+# THROTTLE_RATES=login=10/min,register=20/hour,execute=600/min,api=3000/min
+THROTTLE_RATES = parse_throttle_rates(env.str("THROTTLE_RATES", default=""))
+
+# Request bodies: larger than DATA_UPLOAD_MAX_MEMORY_SIZE (file uploads aside) is a 413; JSON bodies
+# and WebSocket messages nested deeper than JSON_MAX_DEPTH levels are a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
+
 # https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html
+# Tokens are signed with JWT_SIGNING_KEY, or SECRET_KEY when it is empty.
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=30)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=7)),
-    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "UPDATE_LAST_LOGIN": True,
+    # A refresh token works once: /auth/refresh answers a new one and revokes the one given.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
+
+# Expired refresh tokens (revoked or not) are forgotten this often (system_events).
+TOKEN_FLUSH_INTERVAL_SECONDS = env.float("TOKEN_FLUSH_INTERVAL_SECONDS", default=24 * 3600.0)
 
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
@@ -227,6 +277,10 @@ SPECTACULAR_SETTINGS = {
     '{"code", "message", "details"}.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI (/api/docs/) and ReDoc (/api/redoc/) load from our own static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "BlockCategoryEnum": "agents.blocks.base.BlockCategory",
@@ -242,6 +296,11 @@ SPECTACULAR_SETTINGS = {
         }
     },
 }
+
+# --- Pages (/runs/: executions/pages.py) ---------------------------------------------------------
+# The live run page follows the run over /ws on the page's own host; set this (ws:// or wss://
+# URL) when WebSockets are served elsewhere, e.g. "wss://ws.example.com/ws".
+RUN_PAGE_WEBSOCKET_URL = env("RUN_PAGE_WEBSOCKET_URL", default="")
 
 # --- Health ----------------------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
@@ -285,6 +344,47 @@ if MEDIA_S3_BUCKET:
             "file_overwrite": False,
         },
     }
+
+
+# --- Content Security Policy ----------------------------------------------------------------
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+# Every page is ours (the admin, Swagger UI and ReDoc from drf-spectacular-sidecar's static files,
+# the run pages): scripts come only from our own static files, never inline or from another host.
+# Styles also allow inline, for ReDoc, which adds <style> elements at run time (the admin, Swagger
+# UI and the run pages were checked in Chromium without it); inline style cannot run code. Images
+# also allow data: (Swagger UI's and the admin's icons) and the media host (store media shown in
+# the admin review).
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+_media_sources: list[str] = []
+if MEDIA_S3_BUCKET:
+    _custom_domain = env("MEDIA_S3_CUSTOM_DOMAIN", default="")
+    _endpoint = _origin(env("MEDIA_S3_ENDPOINT_URL", default=""))
+    _media_sources = [f"https://{_custom_domain}" if _custom_domain else _endpoint or "https://*.amazonaws.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", *_media_sources, *env.list("CSP_IMG_SRC", default=[])],
+        "font-src": [SELF, "data:"],
+        # The API (Swagger's "Try it out") and /ws; the run page's WebSocket server when it has a
+        # host of its own (RUN_PAGE_WEBSOCKET_URL), and what CSP_CONNECT_SRC adds.
+        "connect-src": [
+            SELF,
+            *filter(None, [_origin(env("RUN_PAGE_WEBSOCKET_URL", default=""))]),
+            *env.list("CSP_CONNECT_SRC", default=[]),
+        ],
+        "worker-src": [SELF, "blob:"],  # ReDoc's search runs in a worker made from a blob
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Outbound HTTP (SSRF-safe client) ---------------------------------------------------------
 # autogpt_platform/safe_http.py: every request a block or a webhook makes. ALLOWED_HOSTS entries
@@ -463,6 +563,9 @@ CELERY_BEAT_SCHEDULE = {
     ),
     "send-notification-summaries": periodic_task_with_expiry(
         "notifications.tasks.send_notification_summaries", NOTIFICATION_SUMMARY_INTERVAL_SECONDS
+    ),
+    "flush-expired-refresh-tokens": periodic_task_with_expiry(
+        "accounts.tasks.flush_expired_refresh_tokens", TOKEN_FLUSH_INTERVAL_SECONDS
     ),
 }
 

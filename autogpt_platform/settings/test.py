@@ -6,6 +6,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autogp
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 os.environ.setdefault("CLAMAV_REQUIRED", "true")
+# Fixed keys, so that tokens signed here are valid in the servers the tests start. Not secrets.
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-a-secret-3f9c1e7a5b2d4068a1c3e5f7b9d0c2e4")
 # A fixed key, so that workers and servers the tests start read what the tests stored. Not a secret.
 os.environ.setdefault("ENCRYPTION_KEYS", "pqKQmmByVGaSur3Z84iNk0J1SldczPbjBX7i6DQ54qI=")
 # Blocks that only tests use: side-effect counters, a worker killer, oversized outputs.
@@ -22,6 +24,13 @@ os.environ.setdefault("NOTIFICATION_TASK_SOFT_TIME_LIMIT", "3")
 os.environ.setdefault("NOTIFICATION_TASK_TIME_LIMIT", "4")
 os.environ.setdefault("NOTIFICATION_CLAIM_SECONDS", "5")
 os.environ.setdefault("NOTIFICATION_EMAIL_DAILY_CAP", "3")
+# Rate limits far above what the suite does (it logs in and runs a lot from one address); the
+# throttling tests set tight rates of their own.
+os.environ.setdefault(
+    "THROTTLE_RATES",
+    "login=100000/min,register=100000/min,refresh=100000/min,execute=100000/min,"
+    "block_execute=100000/min,api=100000/min,api_key=100000/min",
+)
 
 from .base import *  # noqa: E402,F401,F403
 

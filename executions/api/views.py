@@ -10,6 +10,7 @@ from accounts.models import ApiKey
 from agents.selectors import graph_exists
 from autogpt_platform.errors import NotFoundError
 from autogpt_platform.pagination import FilterSet, PageNumberPagination, paginated
+from autogpt_platform.throttling import API_THROTTLES, ExecuteThrottle
 from executions import selectors, services
 from executions.models import ExecutionStatus, GraphExecution, TriggerKind
 
@@ -69,6 +70,7 @@ class ExecutionStopView(APIView):
 # --- a graph's executions ---------------------------------------------------------------------------
 class GraphExecuteView(APIView):
     required_scopes = "execute_graph"
+    throttle_classes = [*API_THROTTLES, ExecuteThrottle]
 
     @extend_schema(tags=["executions"], request=ExecuteInputSerializer, responses={201: ExecutionSummarySerializer})
     def post(self, request, graph_id, version=None):

@@ -1,12 +1,13 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from autogpt_platform.errors import ApplicationError, error_body
+from autogpt_platform.json_limits import DepthLimitedJSONParser
 from autogpt_platform.pagination import PageNumberPagination, paginated
 from notifications import selectors, services
 from notifications.models import NotificationType
@@ -140,7 +141,7 @@ class UnsubscribeView(APIView):
     permission_classes = [AllowAny]
     required_scopes = None  # no credentials: the token names the user
     renderer_classes = [TemplateHTMLRenderer, JSONRenderer]
-    parser_classes = [FormParser, MultiPartParser, JSONParser]
+    parser_classes = [FormParser, MultiPartParser, DepthLimitedJSONParser]
     template_name = "notifications/unsubscribe.html"
 
     def _answer(self, user, types: list[str], unsubscribed: bool) -> Response:

@@ -177,8 +177,11 @@ def test_the_web_server_answers_while_a_runaway_block_holds_the_gil(user):
             time.sleep(0.1)
         runaway.join()
 
-        assert len(health_seconds) >= 10
-        assert max(health_seconds) < 0.5, health_seconds
+        # A web process running the block would answer nothing until the 3 s block gave up: one
+        # /health taking it all. Here /health keeps answering while the block runs (bounds kept
+        # loose: the machine may be loaded).
+        assert len(health_seconds) >= 5, health_seconds
+        assert max(health_seconds) < 2.5, health_seconds
         assert answer["status"] == 504, answer
         assert answer["body"]["code"] == "block_timeout"
         assert answer["seconds"] < 6

@@ -21,6 +21,10 @@ DECRYPT = (
 )
 
 
+# Prod refuses a trivial SECRET_KEY (tests/platform/test_secret_keys.py).
+PROD_SECRET_KEY = "k3Jx9vQ2-prod-like-random-secret-key-for-tests-7Zp4Lm8Rt1Wc6Yb0"
+
+
 def run(code: str, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if key != "ENCRYPTION_KEYS"}
     environment.update(env)
@@ -30,7 +34,7 @@ def run(code: str, *args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def prod(code: str = SHOW_KEYS, **env: str) -> subprocess.CompletedProcess:
-    return run(code, DJANGO_SETTINGS_MODULE="autogpt_platform.settings.prod", SECRET_KEY="x" * 50, **env)
+    return run(code, DJANGO_SETTINGS_MODULE="autogpt_platform.settings.prod", SECRET_KEY=PROD_SECRET_KEY, **env)
 
 
 class TestProd:

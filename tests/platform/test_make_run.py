@@ -98,6 +98,14 @@ def test_run_platform_serves_ready_on_embedded_defaults_and_ctrl_c_stops_everyth
         status, store = get_json(f"{base}/store/agents?search=calculator")
         assert status == 200, store
         assert [(a["creator"], a["slug"]) for a in store["results"]] == [("demo", "calculator")]
+    # Static files, without any collectstatic: the admin's styles, Swagger UI, the run page's script.
+    for path in (
+        "/static/admin/css/base.css",
+        "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+        "/static/executions/run.js",
+    ):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            assert response.status == 200, path
     descendants = psutil.Process(process.pid).children(recursive=True)
     assert len(descendants) >= 5  # redis, daphne, worker (+pool), beat, flower
 

@@ -41,3 +41,18 @@ def test_swagger_ui_is_served(client):
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_the_api_docs_load_nothing_from_a_cdn(client):
+    swagger = client.get("/api/docs/").content.decode()
+    redoc = client.get("/api/redoc/").content.decode()
+    script = client.get("/api/docs/?script=")
+
+    for page in (swagger, redoc):
+        assert "/static/drf_spectacular_sidecar/" in page
+        assert re.findall(r"(?:src|href)=\"(?:https?:)?//", page) == []
+        assert "<style" not in page
+    assert "<script>" not in swagger and "<script>" not in redoc  # no inline script
+    assert script.status_code == 200 and "SwaggerUIBundle(" in script.content.decode()
+    # It carries the visitor's CSRF token: no other site may load it as a script.
+    assert script["Cross-Origin-Resource-Policy"] == "same-origin"
