@@ -63,6 +63,7 @@ class ApiKeyScope(models.TextChoices):
     WRITE_LIBRARY = "write_library", "Change the library"
     READ_INTEGRATIONS = "read_integrations", "Read integrations"
     MANAGE_INTEGRATIONS = "manage_integrations", "Change integrations"
+    USE_CHAT = "use_chat", "Chat with the assistant, which runs your agents and blocks"
 
 
 class ApiKey(models.Model):

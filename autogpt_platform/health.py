@@ -2,7 +2,8 @@
 
 Checks run concurrently, each bounded by HEALTH_CHECK_TIMEOUT, so a dead dependency never hangs
 the endpoint. A check returns (status, detail): "ok", "down", or "absent" for an optional
-dependency that is not there (clamd in the embedded default).
+dependency that is not there (clamd in the embedded default), or "preparing" for an optional one
+on its way up (the embedded model).
 """
 
 import time
@@ -16,6 +17,8 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from integrations.llm.local_model import local_model_health
+
 from .heartbeats import BEAT_KEY, WORKER_KEY
 from .queues import CeleryQueue
 from .uploads import ClamdClient
@@ -25,6 +28,10 @@ Check = Callable[[], str]
 
 class CheckFailed(Exception):
     pass
+
+
+class CheckPreparing(Exception):
+    """An optional dependency on its way up (the embedded model installing or loading)."""
 
 
 def check_database() -> str:
@@ -65,6 +72,16 @@ def check_clamav() -> str:
     return scanner.version()
 
 
+def check_local_model() -> str:
+    """The embedded model (make run's model role): optional; "preparing" while it installs or loads."""
+    status, detail = local_model_health(settings.HEALTH_CHECK_TIMEOUT)
+    if status == "preparing":
+        raise CheckPreparing(detail)
+    if status != "ok":
+        raise CheckFailed(detail)
+    return detail
+
+
 def _worker_check(queue: str) -> Check:
     def check() -> str:
         with _redis_client() as client:
@@ -103,6 +120,7 @@ def readiness_checks() -> dict[str, tuple[Check, bool]]:
     for queue in CeleryQueue:
         checks[f"worker:{queue.value}"] = (_worker_check(queue.value), True)
     checks["beat"] = (check_beat, True)
+    checks["local_model"] = (check_local_model, False)
     return checks
 
 
@@ -118,6 +136,9 @@ def run_checks() -> dict[str, dict]:
         required = checks[name][1]
         if not future.done():
             status, detail = "down", f"no answer within {deadline:g} s"
+        elif isinstance(future.exception(), (CheckPreparing, CheckFailed)) and not required:
+            exc = future.exception()
+            status, detail = "preparing" if isinstance(exc, CheckPreparing) else "absent", str(exc)
         elif future.exception() is not None:
             exc = future.exception()
             status, detail = "down", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

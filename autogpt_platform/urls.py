@@ -19,6 +19,8 @@ api_v1 = [
     path("", include("store.api.urls")),
     # Integrations: providers and the credentials vault.
     path("", include("integrations.api.urls")),
+    # Chat: the assistant's sessions, and its turns streamed over SSE.
+    path("chat/", include("chat.api.urls")),
 ]
 
 urlpatterns = [

@@ -22,6 +22,7 @@ class TriggerKind(models.TextChoices):
     SCHEDULE = "schedule"
     TRIGGER = "trigger"
     AGENT = "agent"  # a child execution started by an Agent Executor node
+    CHAT = "chat"  # started by the chat assistant's run_agent tool (trigger_id: the chat session)
 
 
 class GraphExecution(models.Model):

@@ -20,8 +20,8 @@ import jinja2.sandbox
 
 from agents.pins import base_pin, parse_tool_pin, tool_pin
 from integrations.errors import CredentialError, CredentialNotConfigured
-from integrations.llm.client import LlmCancelled, LlmError, LlmResponse, ToolCall, Usage, llm_complete
 from integrations.llm.registry import DEFAULT_MODEL, LOCAL_MODEL, MODELS, PROVIDER_TITLES, UnknownModel, model_get
+from integrations.llm.results import LlmCancelled, LlmError, LlmResponse, ToolCall, Usage
 from integrations.selectors import credential_resolve
 
 from .base import (
@@ -160,6 +160,10 @@ class LlmBlock(Block):
             raise BlockError(str(exc)) from None
         host = (ollama_host or "").strip()
         override = host if provider == "ollama" and host and host != AUTOGPT_OLLAMA_HOST else None
+        # The provider SDKs cost seconds to import: only a process that calls a model pays for it
+        # (workers import it before forking), not every process that lists the blocks.
+        from integrations.llm.client import llm_complete  # noqa: PLC0415
+
         return llm_complete(
             credential=credential,
             model=model,
@@ -275,7 +279,7 @@ def not_configured_message(provider: str, model: str) -> str:
     return (
         f"No credentials for {title}, which serves the model '{model}': {how}. The platform can use "
         f"{', '.join(SYSTEM_KEYS.values())}, or OLLAMA_HOST / LOCAL_LLM_BASE_URL for a local model "
-        f"(the embedded one is '{LOCAL_MODEL}')."
+        f"(the embedded one is '{LOCAL_MODEL}', which make run serves when no key is set, unless LOCAL_LLM=off)."
     )
 
 

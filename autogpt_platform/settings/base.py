@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "store",
     "notifications",
     "integrations",
+    "chat",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,9 @@ SPECTACULAR_SETTINGS = {
         "UserPasswordCredentialTypeEnum": "integrations.api.serializers.USER_PASSWORD_TYPE",
         "HostScopedCredentialTypeEnum": "integrations.api.serializers.HOST_SCOPED_TYPE",
         "CreatableCredentialTypeEnum": "integrations.api.serializers.CREATABLE_TYPES",
+        "ExecutionStatusEnum": "executions.models.ExecutionStatus",
+        "ChatSessionStatusEnum": "chat.models.SessionStatus",
+        "ChatMessageRoleEnum": "chat.models.MessageRole",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -411,6 +415,10 @@ OPEN_ROUTER_BASE_URL = env("OPEN_ROUTER_BASE_URL", default="https://openrouter.a
 OLLAMA_HOST = env("OLLAMA_HOST", default="http://127.0.0.1:11434").rstrip("/")
 # The embedded llama.cpp server that `make run` starts (OpenAI-compatible); empty: none.
 LOCAL_LLM_BASE_URL = env("LOCAL_LLM_BASE_URL", default="")
+# make run's model role (integrations/llm/local_model.py): `auto` serves the embedded model when no
+# provider key above is set, `on` always, `off` never. It listens on 127.0.0.1:LOCAL_LLM_PORT.
+LOCAL_LLM = env("LOCAL_LLM", default="auto").strip().lower()
+LOCAL_LLM_PORT = env.int("LOCAL_LLM_PORT", default=8011)
 # Seconds one request to a provider may take (connecting, and between two bytes of the answer).
 LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=120.0)
 # Retries of a request answered 429, 5xx or not at all (connection lost), after the first try.
@@ -442,6 +450,32 @@ INTEGRATION_TIMEOUT_SECONDS = env.float("INTEGRATION_TIMEOUT_SECONDS", default=6
 # the SMTP servers' TLS certificates (a private CA), besides the system's.
 SEND_EMAIL_TIMEOUT_SECONDS = env.float("SEND_EMAIL_TIMEOUT_SECONDS", default=30.0)
 SEND_EMAIL_CA_FILE = env("SEND_EMAIL_CA_FILE", default="")
+
+# --- Chat ------------------------------------------------------------------------------------
+# chat/: the assistant. Turns run on the executor (agent_executions); their events go through a
+# Redis Stream per turn to the SSE views. README "Chat".
+# The model, with its provider's system credential unless a session names its own credential.
+CHAT_MODEL = env("CHAT_MODEL", default="gpt-4o-mini")
+# Running turns one user may have at once; one more is a 429.
+CHAT_MAX_CONCURRENT_TURNS = env.int("CHAT_MAX_CONCURRENT_TURNS", default=3)
+# How long run_agent waits for the run it started to end before answering with its id and status.
+CHAT_RUN_WAIT_SECONDS = env.float("CHAT_RUN_WAIT_SECONDS", default=60.0)
+# Rounds of tool calls in one turn.
+CHAT_MAX_TOOL_ROUNDS = env.int("CHAT_MAX_TOOL_ROUNDS", default=10)
+# A tool's answer longer than this (JSON characters) reaches the model and the stream as a preview.
+CHAT_TOOL_OUTPUT_MAX_CHARS = env.int("CHAT_TOOL_OUTPUT_MAX_CHARS", default=20_000)
+# SSE: a comment after this many seconds without events, so that proxies keep the stream open.
+CHAT_SSE_HEARTBEAT_SECONDS = env.float("CHAT_SSE_HEARTBEAT_SECONDS", default=15.0)
+# A turn's stream: at most about this many events, kept this long after the turn ends.
+CHAT_STREAM_MAX_EVENTS = env.int("CHAT_STREAM_MAX_EVENTS", default=10_000)
+CHAT_STREAM_TTL_SECONDS = env.int("CHAT_STREAM_TTL_SECONDS", default=3600)
+# A turn whose worker's heartbeat is older than this is lost; one queued longer than the queue
+# timeout without a worker taking it too. The reaper ends both (every CHAT_REAPER_INTERVAL_SECONDS).
+CHAT_TURN_STALE_SECONDS = env.float("CHAT_TURN_STALE_SECONDS", default=30.0)
+CHAT_TURN_QUEUE_TIMEOUT_SECONDS = env.float("CHAT_TURN_QUEUE_TIMEOUT_SECONDS", default=900.0)
+CHAT_REAPER_INTERVAL_SECONDS = env.float("CHAT_REAPER_INTERVAL_SECONDS", default=15.0)
+# How long POST .../cancel waits for the turn to end.
+CHAT_CANCEL_WAIT_SECONDS = env.float("CHAT_CANCEL_WAIT_SECONDS", default=2.0)
 
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
@@ -567,6 +601,7 @@ CELERY_BEAT_SCHEDULE = {
     "flush-expired-refresh-tokens": periodic_task_with_expiry(
         "accounts.tasks.flush_expired_refresh_tokens", TOKEN_FLUSH_INTERVAL_SECONDS
     ),
+    "reap-lost-chat-turns": periodic_task_with_expiry("chat.tasks.reap_lost_chat_turns", CHAT_REAPER_INTERVAL_SECONDS),
 }
 
 # --- Integrations: credentials and system credentials ----------------------------------------

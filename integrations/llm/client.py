@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +40,7 @@ from django.conf import settings
 from autogpt_platform import safe_http
 from integrations.selectors import ResolvedCredential
 
+from .local_model import local_model_not_served_message, local_model_unavailable_message
 from .registry import (
     ANTHROPIC,
     GROQ,
@@ -54,6 +55,22 @@ from .registry import (
     estimate_cost,
     model_get,
 )
+from .results import (
+    LlmBadRequest,
+    LlmBadResponse,
+    LlmCancelled,
+    LlmCredentialsRefused,
+    LlmError,
+    LlmHostRefused,
+    LlmNotConfigured,
+    LlmRateLimited,
+    LlmResponse,
+    LlmServerNotRunning,
+    LlmTimeout,
+    LlmUnavailable,
+    ToolCall,
+    Usage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,108 +82,6 @@ ANTHROPIC_DEFAULT_MAX_TOKENS = 8_192
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 8.0
 _KEY_LIKE = re.compile(r"\b(?:sk|gsk|pk|rk|key)[-_][A-Za-z0-9_\-*.]{6,}", re.IGNORECASE)
-
-
-# --- Results -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    id: str
-    name: str
-    arguments: dict[str, Any]
-    # The arguments as the model wrote them; `arguments` is {} when they were not a JSON object.
-    raw_arguments: str = ""
-
-
-@dataclass(frozen=True)
-class Usage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-
-@dataclass
-class LlmResponse:
-    text: str
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)
-    cost: float = 0.0
-    model: str = ""
-    provider: str = ""
-    raw_finish_reason: str | None = None
-
-    def assistant_message(self) -> dict[str, Any]:
-        """The answer as an OpenAI-shaped message, for a conversation's history."""
-        message: dict[str, Any] = {"role": "assistant", "content": self.text or None}
-        if self.tool_calls:
-            message["tool_calls"] = [
-                {
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": call.raw_arguments or json.dumps(call.arguments)},
-                }
-                for call in self.tool_calls
-            ]
-        return message
-
-
-# --- Errors ------------------------------------------------------------------------------------
-
-
-class LlmError(Exception):
-    """A model call that failed. The message is meant for the user and holds no secret."""
-
-    retryable = False
-
-    def __init__(self, message: str, *, provider: str = "", status: int | None = None, retry_after=None):
-        super().__init__(message)
-        self.provider = provider
-        self.status = status
-        self.retry_after = retry_after
-
-
-class LlmNotConfigured(LlmError):
-    """No usable credential or server for the provider."""
-
-
-class LlmCredentialsRefused(LlmError):
-    """The provider answered 401 or 403."""
-
-
-class LlmRateLimited(LlmError):
-    retryable = True
-
-
-class LlmUnavailable(LlmError):
-    """5xx, or the server could not be reached."""
-
-    retryable = True
-
-
-class LlmServerNotRunning(LlmUnavailable):
-    """Connection refused: nothing listens there. Not retried."""
-
-    retryable = False
-
-
-class LlmTimeout(LlmError):
-    """No answer within LLM_TIMEOUT_SECONDS. Not retried: the bound is one timeout."""
-
-
-class LlmBadRequest(LlmError):
-    """The provider refused the request (4xx other than 401/403/429): model unknown, bad input."""
-
-
-class LlmBadResponse(LlmError):
-    """An answer we cannot read."""
-
-
-class LlmHostRefused(LlmError):
-    """A user-supplied host refused by the SSRF policy."""
-
-
-class LlmCancelled(LlmError):
-    """The run was stopped while the call was waiting."""
 
 
 # --- Hosts -------------------------------------------------------------------------------------
@@ -268,9 +183,7 @@ def _operator_base_url(provider: str) -> str | None:
         return _openai_base_url(settings.OLLAMA_HOST)
     if provider == LOCAL:
         if not settings.LOCAL_LLM_BASE_URL:
-            raise LlmNotConfigured(
-                "The embedded local model is not configured: set LOCAL_LLM_BASE_URL (make run does).", provider=provider
-            )
+            raise LlmNotConfigured(local_model_not_served_message(), provider=provider)
         return _openai_base_url(settings.LOCAL_LLM_BASE_URL)
     raise LlmNotConfigured(
         f"No server is configured for {PROVIDER_TITLES.get(provider, provider)}: add a credential with its host.",
@@ -376,11 +289,7 @@ def _translate(exc: Exception, *, provider: str, model: str, credential: Resolve
         where = redact(base_url or "its API", secrets)
         if _is_refused(exc):
             if provider == LOCAL:
-                return LlmServerNotRunning(
-                    "The embedded model is still being prepared: its server at "
-                    f"{where} is not accepting connections yet. Try again in a minute.",
-                    provider=provider,
-                )
+                return LlmServerNotRunning(local_model_unavailable_message(where), provider=provider)
             return LlmServerNotRunning(
                 f"Could not connect to {title} at {where}: connection refused.", provider=provider
             )

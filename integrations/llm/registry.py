@@ -9,6 +9,8 @@ embedded llama.cpp server are whatever the server has, so any name is accepted f
 
 from dataclasses import dataclass, replace
 
+from django.conf import settings
+
 OPENAI = "openai"
 ANTHROPIC = "anthropic"
 GROQ = "groq"
@@ -154,8 +156,9 @@ _OPEN_MODEL_DEFAULT = LlmModel(name="", provider=OLLAMA, context_window=8_192, m
 
 
 def model_get(name: str, provider: str | None = None) -> LlmModel:
-    """The model called `name`. Unknown names are accepted for Ollama, OpenAI-compatible servers
-    and the local model (provider given, or Ollama when none is), with permissive limits; a known
+    """The model called `name`. Unknown names are accepted for Ollama, OpenAI-compatible servers,
+    the local model and, when OPENAI_BASE_URL is set, the openai provider (provider given, or
+    Ollama when none is), with permissive limits; a known
     name asked of another open provider (`llama3.2` on a vLLM server) is served by that provider."""
     name = str(name or "").strip()
     if not name:
@@ -165,7 +168,9 @@ def model_get(name: str, provider: str | None = None) -> LlmModel:
         return known
     if provider is None:
         provider = OLLAMA
-    if provider in OPEN_MODEL_PROVIDERS:
+    # OPENAI_BASE_URL points the openai provider at another server (vLLM, LM Studio, a llama.cpp
+    # server): that server, not this list, knows its models.
+    if provider in OPEN_MODEL_PROVIDERS or (provider == OPENAI and settings.OPENAI_BASE_URL):
         base = known or _OPEN_MODEL_DEFAULT
         return replace(base, name=name, provider=provider, price_in_per_million=0.0, price_out_per_million=0.0)
     if known is not None:  # e.g. an OpenAI model asked of an OpenRouter credential

