@@ -5,7 +5,7 @@ import pytest
 
 from agents.blocks import BlockContext, BlockError
 from agents.blocks.llm import AITextGeneratorBlock
-from tests.conftest import SYSTEM_OPENAI_KEY
+from tests.llm_replies import SYSTEM_OPENAI_KEY
 from tests.stand_ins.llm import Text
 
 pytestmark = pytest.mark.django_db
