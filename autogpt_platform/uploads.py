@@ -11,6 +11,10 @@ In this order, and nothing is written to storage unless every step passes:
    script when served (SVG, HTML).
 4. Storage: through Django's default storage (local files, or S3 when configured), under a random
    name whose extension and content type come from the detected type.
+
+Users' own files (the files app: agent inputs and outputs of any type) go through
+`private_upload_store()`: the same size check and scan, no type check, and a storage that is
+never served publicly.
 """
 
 import enum
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 import clamd
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 from django.core.files.uploadedfile import UploadedFile
 from rest_framework import status
 
@@ -141,7 +145,7 @@ class ClamdClient(clamd.ClamdNetworkSocket):
             raise clamd.ConnectionError(self._error_message(exc)) from exc
 
 
-def _scan(*, file: UploadedFile, field: str) -> None:
+def _scan(*, file: File, field: str) -> None:
     """Streams the file to clamd; returns only when clamd answered that it is clean."""
     scanner = ClamdClient(settings.CLAMD_HOST, settings.CLAMD_PORT, timeout=settings.CLAMD_TIMEOUT)
     file.seek(0)
@@ -162,11 +166,29 @@ def _scan(*, file: UploadedFile, field: str) -> None:
     raise ScannerUnavailableError()
 
 
-def _sha256(file: UploadedFile) -> str:
+def _sha256(file: File) -> str:
     digest = hashlib.sha256()
     for chunk in file.chunks():  # chunks() rewinds first
         digest.update(chunk)
     return digest.hexdigest()
+
+
+def _check_size(*, file: File, field: str, max_bytes: int) -> int:
+    size = file.size or 0
+    if size > max_bytes:
+        raise FileTooLargeError(field, f"The file is {size} bytes; at most {max_bytes} bytes are allowed.")
+    if not size:
+        raise EmptyFileError(field, "The file is empty.")
+    return size
+
+
+def _save(*, file: File, storage: Storage, name: str, content_type: str) -> str:
+    file.seek(0)
+    # A plain File wrapper, so that storage sees the content type given here and never the
+    # client's (S3Storage would store the client's Content-Type and serve the file with it).
+    content = File(file, name=file.name)
+    content.content_type = content_type  # type: ignore[attr-defined]  # read by S3Storage
+    return storage.save(name, content)
 
 
 def upload_store(*, file: UploadedFile, field: str, folder: str, kind: UploadKind) -> StoredUpload:
@@ -176,11 +198,7 @@ def upload_store(*, file: UploadedFile, field: str, folder: str, kind: UploadKin
     `folder` is a fixed storage prefix chosen by the caller ("avatars", "store/media"), never user
     input. The stored name is random, so that no client-chosen name reaches storage.
     """
-    max_bytes = settings.UPLOAD_MAX_BYTES
-    if file.size > max_bytes:
-        raise FileTooLargeError(field, f"The file is {file.size} bytes; at most {max_bytes} bytes are allowed.")
-    if not file.size:
-        raise EmptyFileError(field, "The file is empty.")
+    size = _check_size(file=file, field=field, max_bytes=settings.UPLOAD_MAX_BYTES)
 
     _scan(file=file, field=field)
 
@@ -191,16 +209,31 @@ def upload_store(*, file: UploadedFile, field: str, folder: str, kind: UploadKin
         raise UnsupportedFileTypeError(field, f"Unsupported file type; accepted: {accepted}.")
 
     sha256 = _sha256(file)
-    file.seek(0)
-    # A plain File wrapper, so that storage sees the detected content type and never the client's
-    # (S3Storage would store the client's Content-Type and serve the file with it).
-    content = File(file, name=file.name)
-    content.content_type = file_type.content_type  # type: ignore[attr-defined]  # read by S3Storage
-    name = default_storage.save(f"{folder}/{uuid.uuid4().hex}{file_type.extension}", content)
+    name = _save(
+        file=file,
+        storage=default_storage,
+        name=f"{folder}/{uuid.uuid4().hex}{file_type.extension}",
+        content_type=file_type.content_type,
+    )
     return StoredUpload(
         name=name,
         url=default_storage.url(name),
         content_type=file_type.content_type,
-        size=file.size,
+        size=size,
         sha256=sha256,
     )
+
+
+def private_upload_store(
+    *, file: File, field: str, folder: str, extension: str, content_type: str, max_bytes: int, storage: Storage
+) -> StoredUpload:
+    """Checks, scans and stores a file of any type in a storage that is never served as it is
+    (users' own files, fetched through an endpoint that checks who asks). Size and the virus scan
+    as upload_store(); the type is not checked, since these files are only ever sent back as
+    attachments. `folder` and `extension` come from the caller, never from the client as they are.
+    `url` is empty: the storage has no public URL."""
+    size = _check_size(file=file, field=field, max_bytes=max_bytes)
+    _scan(file=file, field=field)
+    sha256 = _sha256(file)
+    name = _save(file=file, storage=storage, name=f"{folder}/{uuid.uuid4().hex}{extension}", content_type=content_type)
+    return StoredUpload(name=name, url="", content_type=content_type, size=size, sha256=sha256)

@@ -21,6 +21,8 @@ api_v1 = [
     path("", include("integrations.api.urls")),
     # Chat: the assistant's sessions, and its turns streamed over SSE.
     path("chat/", include("chat.api.urls")),
+    # Users' files: uploads for agents and what blocks store.
+    path("", include("files.api.urls")),
 ]
 
 urlpatterns = [

@@ -376,6 +376,7 @@ class Engine:
         context = BlockContext(
             user_id=str(self.graph_exec.user_id),
             graph_exec_id=str(self.graph_exec.id),
+            graph_id=str(self.graph_exec.graph_id),
             node_id=run.node.node_id,
             node_exec_id=str(run.id),
             cancel_event=self.cancel_event,

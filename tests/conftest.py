@@ -67,6 +67,19 @@ def media_root(tmp_path) -> Path:
         yield root
 
 
+@pytest.fixture
+def files_root(tmp_path) -> Path:
+    """Users' files (the "user_files" storage) in a fresh directory."""
+    root = tmp_path / "user_files"
+    root.mkdir()
+    storages = {
+        **local_storages(tmp_path / "media"),
+        "user_files": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
+    with override_settings(STORAGES=storages):
+        yield root
+
+
 @pytest.fixture(scope="session")
 def notification_stand_ins():
     """Notifications: a local SMTP server and Slack/DingTalk stand-ins, started before any worker so
@@ -76,14 +89,19 @@ def notification_stand_ins():
     stand_ins.stop()
 
 
+# Set once the session's worker runs: from then on it consumes every test's deliveries.
+_worker_started = False
+
+
 @pytest.fixture(autouse=True)
 def settle_notification_deliveries(request):
     """Runs notify their users after a test's last assertion: the worker sends those deliveries
-    while the test database is being flushed, and a TRUNCATE racing them can deadlock. Tests with a
-    live worker wait, at most a few seconds, until no delivery is being sent or about to be."""
+    while the test database is being flushed, and a TRUNCATE racing them can deadlock. Transactional
+    tests wait, at most a few seconds, until no delivery is being sent or about to be: also those
+    that do not ask for the worker, which, once a test started it, consumes their deliveries too."""
     yield
     marker = request.node.get_closest_marker("django_db")
-    if "live_worker" not in request.fixturenames or not (marker and marker.kwargs.get("transaction")):
+    if not (_worker_started and marker and marker.kwargs.get("transaction")):
         return
     in_flight = Delivery.objects.filter(
         Q(status=DeliveryStatus.SENDING) | Q(status=DeliveryStatus.PENDING, next_attempt_at__isnull=True)
@@ -146,6 +164,8 @@ def live_worker(django_db_setup, django_db_blocker, notification_stand_ins, llm_
         "SAFE_HTTP_ALLOWED_HOSTS": allowed,
     }
     worker = processes.celery_worker("all", [queue.value for queue in CeleryQueue], env=env)
+    global _worker_started
+    _worker_started = True
     yield worker
     worker.stop()
 

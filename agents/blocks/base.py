@@ -86,6 +86,8 @@ class BlockContext:
 
     user_id: str | None = None
     graph_exec_id: str | None = None
+    # The agent being run (None for a block run on its own): Persist Information's within_agent scope.
+    graph_id: str | None = None
     node_id: str | None = None
     node_exec_id: str | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)

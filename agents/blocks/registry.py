@@ -23,6 +23,11 @@ BLOCK_MODULES = [
     "agents.blocks.ideogram",
     "agents.blocks.replicate",
     "agents.blocks.youtube",
+    "agents.blocks.data_helpers",
+    "agents.blocks.text_tools",
+    "agents.blocks.rss",
+    "agents.blocks.files",
+    "agents.blocks.memory",
 ]
 
 # Non-UUID ids in older AutoGPT exports, remapped as AutoGPT does.

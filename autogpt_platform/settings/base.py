@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "notifications",
     "integrations",
     "chat",
+    "files",
+    "memory",
 ]
 
 MIDDLEWARE = [
@@ -349,6 +351,38 @@ if MEDIA_S3_BUCKET:
         },
     }
 
+# --- Users' files --------------------------------------------------------------------------------
+# files/: what users upload for their agents (POST /api/v1/files/upload) and what blocks store.
+# Scanned like every upload (autogpt_platform/uploads.py), kept in a storage of their own that is
+# never served publicly (GET /api/v1/files/{id} answers the owner only), deleted after
+# FILE_RETENTION_HOURS by the beat task files.tasks.delete_expired_files.
+FILE_UPLOAD_MAX_BYTES = env.int("FILE_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+FILE_RETENTION_HOURS = env.float("FILE_RETENTION_HOURS", default=48.0)
+# File Read / Read Spreadsheet read at most this much of a file into a run.
+FILE_READ_MAX_BYTES = env.int("FILE_READ_MAX_BYTES", default=10 * 1024 * 1024)
+FILE_PURGE_INTERVAL_SECONDS = env.float("FILE_PURGE_INTERVAL_SECONDS", default=600.0)
+FILES_ROOT = env.path("FILES_ROOT", default=str(VAR_DIR / "files"))
+STORAGES["user_files"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(FILES_ROOT)},
+}
+FILES_S3_BUCKET = env("FILES_S3_BUCKET", default="")
+if FILES_S3_BUCKET:
+    # A private bucket: files are read back through the API, never fetched from S3 by clients.
+    STORAGES["user_files"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": FILES_S3_BUCKET,
+            "endpoint_url": env("MEDIA_S3_ENDPOINT_URL", default=None),
+            "access_key": env("MEDIA_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env("MEDIA_S3_SECRET_ACCESS_KEY", default=None),
+            "region_name": env("MEDIA_S3_REGION", default=None),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
 
 # --- Content Security Policy ----------------------------------------------------------------
 # https://django-csp.readthedocs.io/en/latest/configuration.html
@@ -602,6 +636,7 @@ CELERY_BEAT_SCHEDULE = {
         "accounts.tasks.flush_expired_refresh_tokens", TOKEN_FLUSH_INTERVAL_SECONDS
     ),
     "reap-lost-chat-turns": periodic_task_with_expiry("chat.tasks.reap_lost_chat_turns", CHAT_REAPER_INTERVAL_SECONDS),
+    "delete-expired-files": periodic_task_with_expiry("files.tasks.delete_expired_files", FILE_PURGE_INTERVAL_SECONDS),
 }
 
 # --- Integrations: credentials and system credentials ----------------------------------------

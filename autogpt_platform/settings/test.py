@@ -1,6 +1,7 @@
 """`make test`: the real PostgreSQL, RabbitMQ, Redis and clamd on 127.0.0.1."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autogpt_platform")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
@@ -31,6 +32,9 @@ os.environ.setdefault(
     "login=100000/min,register=100000/min,refresh=100000/min,execute=100000/min,"
     "block_execute=100000/min,api=100000/min,api_key=100000/min",
 )
+
+# Users' files of this checkout's test runs, shared by the test process and the workers it starts.
+os.environ.setdefault("FILES_ROOT", str(Path(__file__).resolve().parent.parent.parent / "var" / "test-files"))
 
 from .base import *  # noqa: E402,F401,F403
 

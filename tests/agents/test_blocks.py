@@ -15,11 +15,17 @@ CASES = [
 
 
 def run_case(block: type[Block], case) -> list[tuple[str, object]]:
+    """The outputs, and a failure as the engine reports it: its message on `error`."""
     context = BlockContext(user_id="test-user", graph_exec_id="test-exec", node_id="test-node", **case.context)
     instance = block()
     for name, mock in case.mocks.items():
         setattr(instance, name, mock)
-    return list(instance.execute(case.input, context))
+    outputs: list[tuple[str, object]] = []
+    try:
+        outputs.extend(instance.execute(case.input, context))
+    except Exception as exc:  # noqa: BLE001 - as executions/engine.py: the node fails with the message
+        outputs.append(("error", str(exc) or type(exc).__name__))
+    return outputs
 
 
 @pytest.mark.parametrize("block, case", CASES)
