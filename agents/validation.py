@@ -12,8 +12,12 @@ from autogpt_platform.errors import ApplicationError, FieldError
 from integrations.selectors import credential_check_owned
 
 from .blocks import Block, get_block
+from .blocks.credentials import credentials_provider
 from .blocks.io import AgentInputBlock, AgentOutputBlock
 from .pins import base_pin, pin_type_error
+
+# The execution input a webhook trigger's node receives: the delivery's JSON object.
+WEBHOOK_PAYLOAD_INPUT = "payload"
 
 
 class GraphValidationError(ApplicationError):
@@ -112,7 +116,9 @@ def _check_credentials(node_id: str, block: type[Block], defaults: dict, user_id
         return
     where = f"nodes.{node_id}.credentials"
     try:
-        credential_check_owned(user_id=user_id, credential_id=chosen.get("id"), field=where)
+        credential_check_owned(
+            user_id=user_id, credential_id=chosen.get("id"), provider=credentials_provider(block.Input), field=where
+        )
     except FieldError as exc:
         problems.add(where, exc.details[where][0])
 
@@ -218,6 +224,14 @@ def _check_io_name(
         names[kind][io_name] = node_id
 
 
+def has_webhook_trigger(graph_version) -> bool:
+    """Whether a node of the graph is started by webhook deliveries (Generic Webhook Trigger)."""
+    return any(
+        (block := get_block(node.block_id)) is not None and block.webhook_payload_pin
+        for node in graph_version.nodes.all()
+    )
+
+
 def validate_execution_inputs(graph_version, inputs: Any) -> None:
     """Raise GraphValidationError when inputs do not fit the graph's Agent Input nodes."""
     problems = Problems()
@@ -230,7 +244,10 @@ def validate_execution_inputs(graph_version, inputs: Any) -> None:
         if block is not None and is_input_block(block) and node.input_default.get("name"):
             input_nodes[node.input_default["name"]] = (node, block)
     for name in inputs:
-        if name not in input_nodes:
+        if name == WEBHOOK_PAYLOAD_INPUT and name not in input_nodes and has_webhook_trigger(graph_version):
+            if not isinstance(inputs[name], dict):
+                problems.add(f"inputs.{name}", "The webhook payload is a JSON object.")
+        elif name not in input_nodes:
             known = ", ".join(sorted(input_nodes)) or "none"
             problems.add(f"inputs.{name}", f"This graph has no input named '{name}' (its inputs: {known}).")
     for name, (node, block) in input_nodes.items():

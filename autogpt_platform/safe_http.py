@@ -13,8 +13,9 @@ What it guarantees
   changes between the check and the connection (DNS rebinding) cannot redirect it. No proxy from
   the environment is used.
 - Redirects are followed by hand, at most SAFE_HTTP_MAX_REDIRECTS, each hop checked again.
-  Authorization, Cookie and Proxy-Authorization are dropped when a redirect leaves the origin
-  (another host or port, or https to http).
+  Authorization, Cookie and Proxy-Authorization, and any header the caller names as sensitive (a
+  credential's own headers), are dropped when a redirect leaves the origin (another host or port,
+  or https to http).
 - A timeout bounds connecting and every read, and the whole request including its redirects. The
   body is streamed; reading stops past the size limit. No compressed encodings are asked for.
 - Every failure is a SafeHttpError whose message can be shown to the user as it is.
@@ -30,6 +31,9 @@ Settings, read at call time (defaults when unset or outside Django):
   away from an allowed host is checked again. It is for self-hosted internal services the platform
   must call, and for tests talking to local servers on 127.0.0.1. Every user of the platform can
   reach the hosts listed, so list only services that are safe for all of them.
+- `trusted_hosts` (per request, same format): the operator's own endpoints (a provider's base URL
+  from settings, as integrations/llm/client.py trusts OPENAI_BASE_URL), exempt for that request
+  only; a redirect away from them is checked again.
 """
 
 import http.client
@@ -39,6 +43,7 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
@@ -260,16 +265,23 @@ def _parse_allowed(entry: str) -> tuple[str, int | None]:
     return _normalise_host(host), port
 
 
-def _is_allowed(target: _Target) -> bool:
+def _is_allowed(target: _Target, trusted_hosts: Collection[str] = ()) -> bool:
     host = _normalise_host(target.host)
-    for entry in _setting("SAFE_HTTP_ALLOWED_HOSTS", []):
+    for entry in [*_setting("SAFE_HTTP_ALLOWED_HOSTS", []), *trusted_hosts]:
         allowed_host, allowed_port = _parse_allowed(entry)
         if allowed_host == host and allowed_port in (None, target.port):
             return True
     return False
 
 
-def _checked_addresses(target: _Target) -> list[tuple[int, tuple]]:
+def host_entry(url: str) -> str:
+    """The "host:port" entry of a URL, for `trusted_hosts`."""
+    target = _parse(url)
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    return f"{host}:{target.port}"
+
+
+def _checked_addresses(target: _Target, trusted_hosts: Collection[str] = ()) -> list[tuple[int, tuple]]:
     """Resolve the host once and return the (family, sockaddr) pairs to connect to, all checked."""
     try:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
@@ -284,7 +296,7 @@ def _checked_addresses(target: _Target) -> list[tuple[int, tuple]]:
             addresses.append((family, sockaddr))
     if not addresses:
         raise ResolutionError(f"{_show(target.url)}: the host '{target.host}' has no IP address.")
-    if not _is_allowed(target):
+    if not _is_allowed(target, trusted_hosts):
         for _family, sockaddr in addresses:
             ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
             reason = address_refusal(ip)
@@ -303,6 +315,20 @@ def checked_addresses(url: str) -> tuple[str, int, list[tuple[int, tuple]]]:
     (SAFE_HTTP_ALLOWED_HOSTS included). The caller must connect to these addresses only."""
     target = _parse(url)
     return target.host, target.port, _checked_addresses(target)
+
+
+def checked_host_addresses(host: str, port: int) -> list[tuple[int, tuple]]:
+    """For a client of another protocol (SMTP): the (family, sockaddr) pairs `host` resolves to on
+    `port`, each checked as `request()` checks them (SAFE_HTTP_ALLOWED_HOSTS included). Raises
+    InvalidUrlError for a value that is not a host name or address."""
+    host = str(host or "").strip()
+    if not host or any(char in host for char in "/?#@ \t\r\n\\"):
+        raise InvalidUrlError(f"'{host[:200]}' is not a host name.")
+    if not 0 < int(port) < 65536:
+        raise InvalidUrlError(f"{port} is not a port number.")
+    shown = f"[{host.strip('[]')}]" if ":" in host else host
+    target = _parse(f"http://{shown}:{int(port)}/")
+    return _checked_addresses(_Target(f"{shown}:{int(port)}", target.scheme, target.host, int(port), "/"))
 
 
 # --- Connections pinned to the checked addresses ---------------------------------------------
@@ -391,8 +417,10 @@ def _read_body(
         chunks.append(chunk)
 
 
-def _send(method, target: _Target, headers, body, timeout, deadline, max_bytes, ssl_context) -> SafeResponse:
-    addresses = _checked_addresses(target)
+def _send(
+    method, target: _Target, headers, body, timeout, deadline, max_bytes, ssl_context, trusted_hosts
+) -> SafeResponse:
+    addresses = _checked_addresses(target, trusted_hosts)
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(target, addresses, timeout, deadline, ssl_context)
     url = _show(target.url)
@@ -439,12 +467,18 @@ def request(
     max_bytes: int | None = None,
     max_redirects: int | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    trusted_hosts: Collection[str] = (),
+    sensitive_headers: Collection[str] = (),
+    follow_redirects: bool = True,
 ) -> SafeResponse:
     """Send one request, following redirects, and return the complete response (any status).
 
     `json` (not None) is sent as the JSON body with Content-Type application/json unless headers
     set one; otherwise `body` is sent as it is (a str as UTF-8). `timeout` bounds connecting, each
-    read and the whole request. Raises a SafeHttpError subclass on any refusal or failure.
+    read and the whole request. `trusted_hosts` ("host" or "host:port") are the operator's
+    endpoints, exempt from the address check for this request; `sensitive_headers` are dropped,
+    with Authorization and Cookie, when a redirect leaves the origin. Without `follow_redirects`
+    a redirect is returned as it is. Raises a SafeHttpError subclass on any refusal or failure.
     """
     if body is not None and json is not None:
         raise ValueError("Pass body or json, not both.")
@@ -470,18 +504,21 @@ def request(
     if "user-agent" not in names:
         sent_headers["User-Agent"] = USER_AGENT
 
+    dropped_on_leaving = CREDENTIAL_HEADERS | {name.lower() for name in sensitive_headers}
     deadline = time.monotonic() + timeout
     target = _parse(url)
     redirected_from = None
     for hop in range(max_redirects + 1):
         try:
-            response = _send(method, target, sent_headers, body, timeout, deadline, max_bytes, ssl_context)
+            response = _send(
+                method, target, sent_headers, body, timeout, deadline, max_bytes, ssl_context, trusted_hosts
+            )
         except SafeHttpError as exc:
             if redirected_from is None:
                 raise
             raise type(exc)(f"{exc} (reached by a redirect from {_show(redirected_from)})") from None
         location = response.headers.get("location")
-        if response.status not in REDIRECT_STATUSES or not location:
+        if response.status not in REDIRECT_STATUSES or not location or not follow_redirects:
             return response
         if hop == max_redirects:
             raise TooManyRedirectsError(f"{_show(url)} redirected more than {max_redirects} times.")
@@ -493,7 +530,7 @@ def request(
             method, body = "GET", None
             sent_headers = _without(sent_headers, _BODY_HEADERS)
         if not _keeps_credentials(target, next_target):
-            sent_headers = _without(sent_headers, CREDENTIAL_HEADERS)
+            sent_headers = _without(sent_headers, frozenset(dropped_on_leaving))
         redirected_from, target = target.url, next_target
     raise AssertionError("unreachable")
 

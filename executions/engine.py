@@ -43,6 +43,7 @@ from pydantic import ValidationError
 from agents.blocks import BlockContext, ToolSink
 from agents.blocks.base import ExecutionCancelled
 from agents.pins import is_tool_pin, merge_dynamic_inputs, source_value
+from agents.validation import WEBHOOK_PAYLOAD_INPUT
 from autogpt_platform.outages import (
     DATABASE_ERRORS,
     REDIS_ERRORS,
@@ -289,6 +290,8 @@ class Engine:
                     name = node.input_default.get("name")
                     if name in self.graph_exec.inputs:
                         input_data["value"] = self.graph_exec.inputs[name]
+                elif node.block.webhook_payload_pin and WEBHOOK_PAYLOAD_INPUT in self.graph_exec.inputs:
+                    input_data[node.block.webhook_payload_pin] = self.graph_exec.inputs[WEBHOOK_PAYLOAD_INPUT]
                 self._check_ready(self._new_run(node, input_data))
             return
         logger.info("Resuming execution %s with %d node executions", self.graph_exec.id, len(rows))

@@ -5,8 +5,9 @@ trigger's secret (the UTF-8 bytes of the string shown once when the trigger was 
 signs its webhooks. The secret is stored encrypted under ENCRYPTION_KEYS (autogpt_platform.encryption).
 
 Payload to inputs: each top-level key of the JSON object that names one of the graph's inputs
-becomes that input; if the graph has an input named "payload", it receives the whole object (over
-a top-level "payload" key); every other key is ignored.
+becomes that input; if the graph has an input named "payload", or a Generic Webhook Trigger node
+(whose `payload` pin it fills), it receives the whole object (over a top-level "payload" key);
+every other key is ignored.
 
 Replays: a delivery that carries `X-Delivery-Id` is recorded (TriggerDelivery, unique per trigger);
 the same id again within TRIGGER_REPLAY_WINDOW_SECONDS answers with the original execution and
@@ -32,6 +33,7 @@ from rest_framework import status
 from accounts.models import User
 from agents.models import GraphVersion
 from agents.selectors import graph_exists, graph_get_for_user, graph_input_schema
+from agents.validation import WEBHOOK_PAYLOAD_INPUT, has_webhook_trigger
 from autogpt_platform.encryption import LEGACY_TRIGGER_SECRET, InvalidToken, decrypt_text, encrypt_text
 from autogpt_platform.errors import ApplicationError, ConflictError, FieldError, NotFoundError
 from autogpt_platform.json_limits import JsonTooDeepError, check_depth
@@ -44,7 +46,7 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Signature-256"
 DELIVERY_ID_HEADER = "X-Delivery-Id"
 SIGNATURE_PREFIX = "sha256="
-PAYLOAD_INPUT = "payload"
+PAYLOAD_INPUT = WEBHOOK_PAYLOAD_INPUT
 DELIVERY_ID_MAX_LENGTH = 200
 
 
@@ -96,8 +98,12 @@ def trigger_get_for_ingress(*, trigger_id: uuid.UUID) -> WebhookTrigger:
 
 
 def trigger_input_names(trigger: WebhookTrigger) -> set[str]:
+    """The graph's input names; with "payload" when a Generic Webhook Trigger node takes it."""
     version = graph_get_for_user(user=trigger.user, graph_id=trigger.graph_id, version=trigger.graph_version)
-    return set(graph_input_schema(version)["properties"])
+    names = set(graph_input_schema(version)["properties"])
+    if has_webhook_trigger(version):
+        names.add(WEBHOOK_PAYLOAD_INPUT)
+    return names
 
 
 # --- services -----------------------------------------------------------------------------------

@@ -109,6 +109,50 @@ PROVIDERS: dict[str, Provider] = {
             description="Any server that speaks OpenAI's API (vLLM, LM Studio, Together, ...): its host and headers.",
             credential_types=(HOST_SCOPED, API_KEY),
         ),
+        # The integrations' providers, with AutoGPT's names and system credential ids.
+        Provider(
+            name="jina",
+            label="Jina",
+            description="Jina AI: the Reader (a web page as text) and web search.",
+            credential_types=(API_KEY,),
+            system_api_key_setting="JINA_API_KEY",
+            system_credential_id="7f26de70-ba0d-494e-ba76-238e65e7b45f",
+        ),
+        Provider(
+            name="google_maps",
+            label="Google Maps",
+            description="Google Maps Platform: Places text search.",
+            credential_types=(API_KEY,),
+            system_api_key_setting="GOOGLE_MAPS_API_KEY",
+        ),
+        Provider(
+            name="ideogram",
+            label="Ideogram",
+            description="Ideogram: image generation.",
+            credential_types=(API_KEY,),
+            system_api_key_setting="IDEOGRAM_API_KEY",
+            system_credential_id="760f84fc-b270-42de-91f6-08efe1b512d0",
+        ),
+        Provider(
+            name="replicate",
+            label="Replicate",
+            description="Replicate: models run in the cloud (Flux image generation).",
+            credential_types=(API_KEY,),
+            system_api_key_setting="REPLICATE_API_KEY",
+            system_credential_id="6b9fc200-4726-4973-86c9-cd526f5ce5db",
+        ),
+        Provider(
+            name="smtp",
+            label="SMTP",
+            description="An SMTP server's username and password, for Send Email.",
+            credential_types=(USER_PASSWORD,),
+        ),
+        Provider(
+            name="http",
+            label="HTTP",
+            description="Headers sent only to one host, for Send Authenticated Web Request.",
+            credential_types=(HOST_SCOPED,),
+        ),
     )
 }
 

@@ -15,6 +15,7 @@ from tests.clients import client_for
 from tests.factories import UserFactory
 from tests.llm_replies import llm_env
 from tests.notifications.stand_ins import StandIns
+from tests.stand_ins.integrations import IntegrationStandIns
 from tests.stand_ins.llm import LlmStandIn
 from tests.storage import local_storages
 
@@ -144,9 +145,36 @@ def llm(llm_stand_in_server, settings):
 
 
 @pytest.fixture(scope="session")
-def live_worker(django_db_setup, django_db_blocker, notification_stand_ins, llm_stand_in_server):
+def integration_stand_ins():
+    """The integration blocks' providers, SMTP server and web servers (tests/stand_ins/integrations.py),
+    started before any worker so that workers get their addresses."""
+    stand_ins = IntegrationStandIns()
+    yield stand_ins
+    stand_ins.stop()
+
+
+@pytest.fixture
+def providers(integration_stand_ins, settings):
+    """The providers' stand-ins with nothing scripted, and this process's settings pointing at them."""
+    integration_stand_ins.providers.reset()
+    for name, value in integration_stand_ins.env().items():
+        if name != "SAFE_HTTP_ALLOWED_HOSTS":
+            setattr(settings, name, float(value) if name.endswith("_SECONDS") else value)
+    yield integration_stand_ins.providers
+    integration_stand_ins.providers.reset()
+
+
+@pytest.fixture(scope="session")
+def live_worker(django_db_setup, django_db_blocker, notification_stand_ins, llm_stand_in_server, integration_stand_ins):
     """One real Celery worker process consuming every queue, on the real broker and test database."""
-    env = {**notification_stand_ins.env, **llm_env(llm_stand_in_server)}
+    integrations = integration_stand_ins.env()
+    allowed = ",".join([notification_stand_ins.env["SAFE_HTTP_ALLOWED_HOSTS"], integrations["SAFE_HTTP_ALLOWED_HOSTS"]])
+    env = {
+        **notification_stand_ins.env,
+        **llm_env(llm_stand_in_server),
+        **integrations,
+        "SAFE_HTTP_ALLOWED_HOSTS": allowed,
+    }
     worker = processes.celery_worker("all", [queue.value for queue in CeleryQueue], env=env)
     global _worker_started
     _worker_started = True

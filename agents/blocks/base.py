@@ -29,6 +29,9 @@ class BlockCategory(StrEnum):
     AGENT = "AGENT"
     DEVELOPER_TOOLS = "DEVELOPER_TOOLS"
     AI = "AI"
+    SEARCH = "SEARCH"
+    MULTIMEDIA = "MULTIMEDIA"
+    SOCIAL = "SOCIAL"
 
 
 def SchemaField(
@@ -150,6 +153,9 @@ class Block:
     # Linked input pins that do not hold a run back: the run starts without them, and
     # missing_inputs() decides (Smart Decision Maker's conversation loop).
     optional_linked_pins: ClassVar[frozenset[str]] = frozenset()
+    # A trigger block: a webhook delivery's JSON object (the execution's `payload` input) is put
+    # on this pin when the execution starts (Generic Webhook Trigger).
+    webhook_payload_pin: ClassVar[str | None] = None
     test_cases: ClassVar[list[BlockTestCase]] = []
 
     @classmethod

@@ -17,7 +17,6 @@ from typing import Any
 
 import jinja2
 import jinja2.sandbox
-from pydantic import BaseModel, ConfigDict
 
 from agents.pins import base_pin, parse_tool_pin, tool_pin
 from integrations.errors import CredentialError, CredentialNotConfigured
@@ -37,6 +36,7 @@ from .base import (
     SchemaField,
     ToolSink,
 )
+from .credentials import CredentialsMeta
 from .registry import get_block, register
 
 # AutoGPT's default for `ollama_host`: exports carry it; it means "the operator's OLLAMA_HOST".
@@ -49,17 +49,6 @@ SYSTEM_KEYS = {
 }
 _TEMPLATES = jinja2.sandbox.ImmutableSandboxedEnvironment(autoescape=False)
 _PLACEHOLDER = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
-
-
-class CredentialsMeta(BaseModel):
-    """The `credentials` pin: which of the user's credentials to use (never the secret itself)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: str
-    provider: str = ""
-    type: str = "api_key"
-    title: str | None = None
 
 
 def CredentialsField() -> Any:

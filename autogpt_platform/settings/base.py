@@ -471,6 +471,31 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=3)
 # The longest wait between two tries; a provider asking (Retry-After) for longer is given up on.
 LLM_RETRY_MAX_WAIT_SECONDS = env.float("LLM_RETRY_MAX_WAIT_SECONDS", default=30.0)
 
+# --- Integration blocks' providers -------------------------------------------------------------
+# agents/blocks/{jina,google_maps,ideogram,replicate,youtube}.py. A key is that provider's system
+# credential (usable by every user, read by none); the base URLs are the operator's, trusted like
+# OPENAI_BASE_URL (loopback included), so that tests and self-hosters can point them elsewhere.
+JINA_API_KEY = env("JINA_API_KEY", default="")
+JINA_READER_BASE_URL = env("JINA_READER_BASE_URL", default="https://r.jina.ai").rstrip("/")
+JINA_SEARCH_BASE_URL = env("JINA_SEARCH_BASE_URL", default="https://s.jina.ai").rstrip("/")
+GOOGLE_MAPS_API_KEY = env("GOOGLE_MAPS_API_KEY", default="")
+GOOGLE_MAPS_BASE_URL = env("GOOGLE_MAPS_BASE_URL", default="https://places.googleapis.com").rstrip("/")
+IDEOGRAM_API_KEY = env("IDEOGRAM_API_KEY", default="")
+IDEOGRAM_BASE_URL = env("IDEOGRAM_BASE_URL", default="https://api.ideogram.ai").rstrip("/")
+REPLICATE_API_KEY = env("REPLICATE_API_KEY", default="")
+REPLICATE_BASE_URL = env("REPLICATE_BASE_URL", default="https://api.replicate.com").rstrip("/")
+# How often a Replicate prediction is polled, and how long it may take before the node fails.
+REPLICATE_POLL_SECONDS = env.float("REPLICATE_POLL_SECONDS", default=1.0)
+REPLICATE_MAX_WAIT_SECONDS = env.float("REPLICATE_MAX_WAIT_SECONDS", default=600.0)
+# YouTube's web front end: the watch page, the innertube player API and the caption tracks.
+YOUTUBE_BASE_URL = env("YOUTUBE_BASE_URL", default="https://www.youtube.com").rstrip("/")
+# One request to a provider (connecting, and the whole answer).
+INTEGRATION_TIMEOUT_SECONDS = env.float("INTEGRATION_TIMEOUT_SECONDS", default=60.0)
+# Send Email: seconds for the SMTP conversation's steps, and a PEM file of extra CAs trusted for
+# the SMTP servers' TLS certificates (a private CA), besides the system's.
+SEND_EMAIL_TIMEOUT_SECONDS = env.float("SEND_EMAIL_TIMEOUT_SECONDS", default=30.0)
+SEND_EMAIL_CA_FILE = env("SEND_EMAIL_CA_FILE", default="")
+
 # --- Chat ------------------------------------------------------------------------------------
 # chat/: the assistant. Turns run on the executor (agent_executions); their events go through a
 # Redis Stream per turn to the SSE views. README "Chat".
